@@ -1,0 +1,3 @@
+from capmodel.cli import main
+
+raise SystemExit(main())

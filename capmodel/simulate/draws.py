@@ -1,0 +1,59 @@
+"""Vectorised draws used by the simulator: logistic, categorical, ordinal, linear predictors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+Columns = Mapping[str, np.ndarray]
+Levels = Mapping[str, tuple[str, ...]]
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """Logistic function, numerically safe for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
+
+
+def linear(cols: Columns, levels: Levels, effects: Mapping[str, object], n: int) -> np.ndarray:
+    """Sum of effects over columns.
+
+    ``effects`` maps a column name to either a number (multiplies a binary/numeric column)
+    or a mapping level -> effect (categorical column; absent levels have effect 0).
+    """
+    eta = np.zeros(n)
+    for col, eff in effects.items():
+        x = cols[col]
+        if isinstance(eff, Mapping):
+            table = np.zeros(len(levels[col]))
+            for level, value in eff.items():
+                table[levels[col].index(level)] = value
+            eta += table[x]
+        else:
+            eta += float(eff) * x
+    return eta
+
+
+def bernoulli(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
+    """0/1 draws (int8) with success probabilities ``p``."""
+    return (rng.random(p.shape) < p).astype(np.int8)
+
+
+def categorical(rng: np.random.Generator, logits: np.ndarray) -> np.ndarray:
+    """Codes drawn from softmax(logits) row-wise (Gumbel-max trick); logits shape (n, K)."""
+    g = rng.gumbel(size=logits.shape)
+    return np.argmax(logits + g, axis=1).astype(np.int16)
+
+
+def ordinal_probs(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+    """Cumulative-logit probabilities P(y = l), shape (n, L); P(y <= l) = expit(c_l - eta)."""
+    cum = expit(np.asarray(cutpoints)[None, :] - eta[:, None])
+    cum = np.concatenate([np.zeros((eta.size, 1)), cum, np.ones((eta.size, 1))], axis=1)
+    return np.diff(cum, axis=1)
+
+
+def ordinal(rng: np.random.Generator, eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+    """Codes 0..L-1 from the cumulative-logit model, via one uniform per row."""
+    cum = expit(np.asarray(cutpoints)[None, :] - eta[:, None])
+    u = rng.random(eta.size)
+    return (u[:, None] > cum).sum(axis=1).astype(np.int16)

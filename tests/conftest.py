@@ -1,0 +1,75 @@
+"""Shared fixtures: a small valid CEP-like table and its schema."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capmodel.data import Covariate, Extra, Group, Indicator, Schema
+
+ORIENTATION = ("not_at_all", "a_little", "rather", "completely")
+QUALIFICATION = ("none", "cap_bep", "bac", "bac+2", "bac+3_plus")
+REGION_OF = {"r1": "op_a", "r2": "op_a", "r3": "op_b", "r4": "op_b", "r5": "op_c", "r6": "op_d"}
+
+
+def _frame() -> pd.DataFrame:
+    rng = np.random.default_rng(20240601)
+    n = 40
+    i = np.arange(n)
+    # 16 people answer at 1 month, again at 6 months, and 8 of them at 18 months.
+    wave = np.select([i < 16, i < 32], [1, 6], 18)
+    region = [f"r{k % 6 + 1}" for k in i]
+    return pd.DataFrame(
+        {
+            "person_id": [f"P{k % 16:02d}" for k in i],
+            "months_since_exit": wave,
+            "weight": rng.uniform(0.5, 2.0, n).round(6),
+            "operator": [REGION_OF[r] for r in region],
+            "region": region,
+            "information": rng.integers(0, 2, n),
+            "reflection": rng.integers(0, 2, n),
+            "sex": rng.choice(["F", "M"], n),
+            "qualification": [QUALIFICATION[k % 5] for k in i],
+            "autonomy": rng.normal(0.0, 1.0, n),
+            "cap_orientation": [ORIENTATION[k % 4] for k in (i * 7) // 3],
+            "cap_options": rng.integers(0, 2, n),
+            "training": rng.integers(0, 2, n),
+            "occupation_change": rng.integers(0, 2, n),
+            "usefulness": [None if k % 9 == 0 else ("low", "medium", "high")[k % 3] for k in i],
+        }
+    )
+
+
+def _schema() -> Schema:
+    return Schema(
+        id="person_id",
+        wave="months_since_exit",
+        waves=(1, 6, 18),
+        weight="weight",
+        groups=(
+            Group("operator", levels=("op_a", "op_b", "op_c", "op_d")),
+            Group("region", within="operator"),
+        ),
+        supports=("information", "reflection"),
+        factors=(Covariate("sex"), Covariate("qualification", levels=QUALIFICATION)),
+        confounders=(Covariate("autonomy", kind="numeric"),),
+        indicators=(
+            Indicator("cap_orientation", kind="ordinal", levels=ORIENTATION),
+            Indicator("cap_options"),
+        ),
+        realisations=("training", "occupation_change"),
+        extras=(Extra("usefulness", kind="ordinal", levels=("low", "medium", "high")),),
+    )
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    """A valid 40-row table (a new copy for each test)."""
+    return _frame()
+
+
+@pytest.fixture
+def schema() -> Schema:
+    """The schema matching :func:`frame`."""
+    return _schema()
