@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 ## demo: simulate the cep2021 data set and summarise it (fit + report come with later issues)
 demo: $(STAMP)
-	$(PY) -m capmodel simulate --scenario cep2021 --seed $(SEED) --out $(OUT)/data
+	$(PY) -m capmodel simulate --scenario cep2021 --seed $(SEED) --out $(OUT)/data --overwrite
 
 ## test: lint + the test suite
 test: $(STAMP)
