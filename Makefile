@@ -15,17 +15,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $@
 
-## demo: simulate the cep2021 data set and summarise it (fit + report come with later issues)
+## demo: simulate the cep2021 data set, fit the reference capability model, save the fit
 demo: $(STAMP)
 	$(PY) -m capmodel simulate --scenario cep2021 --seed $(SEED) --out $(OUT)/data --overwrite
+	$(PY) -m capmodel fit models/capability.toml --data $(OUT)/data/survey.parquet \
+	    --out $(OUT)/capability --overwrite
 
 ## test: lint + the test suite
 test: $(STAMP)
-	$(PY) -m ruff check capmodel tests
+	$(PY) -m ruff check capmodel tests benchmarks fits
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check capmodel tests
+	$(PY) -m ruff check capmodel tests benchmarks fits
 	$(PY) -m ruff format --check capmodel tests
 
 ## calibration-table: rewrite the target-vs-simulated table in docs/data.md

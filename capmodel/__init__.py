@@ -1,18 +1,46 @@
 """capmodel: Bayesian capability-approach models for evaluating career guidance (CEP).
 
 The layout follows the work: data -> spec -> model -> fit -> effects -> report.
+``capmodel.fit``, ``capmodel.load`` and ``capmodel.load_spec`` import PyMC on first use.
 """
+
+from typing import Any
 
 from capmodel.data.schema import Covariate, Extra, Group, Indicator, MissingPolicy, Schema
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "fit": ("capmodel.fitting.fit", "fit"),
+    "Fit": ("capmodel.fitting.fit", "Fit"),
+    "load": ("capmodel.fitting.store", "load_fit"),
+    "load_fit": ("capmodel.fitting.store", "load_fit"),
+    "Spec": ("capmodel.spec.spec", "Spec"),
+    "load_spec": ("capmodel.spec.spec", "load_spec"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'capmodel' has no attribute {name!r}")
+
+
 __all__ = [
     "Covariate",
     "Extra",
+    "Fit",
     "Group",
     "Indicator",
     "MissingPolicy",
     "Schema",
+    "Spec",
     "__version__",
+    "fit",
+    "load",
+    "load_fit",
+    "load_spec",
 ]

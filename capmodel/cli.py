@@ -10,7 +10,9 @@ from collections.abc import Sequence
 DESCRIPTION = """capmodel: Bayesian capability-approach models for evaluating career guidance (CEP).
 
 Commands:
-  simulate   simulate a CEP data set with known truth
+  simulate      simulate a CEP data set with known truth
+  fit           fit a model spec (TOML) to data by NUTS and save the fit
+  prior-check   prior predictive check of a model spec on data (no fit)
 
 Run `capmodel COMMAND --help` for the options of a command."""
 
@@ -51,6 +53,40 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+FIT_HELP = """Fit a capability-approach model (a TOML spec, see docs/models.md) to data by NUTS.
+
+Reads the data (CSV or Parquet), validates it against the spec's schema, builds the PyMC
+model, samples, prints a convergence summary and saves the fit to OUT (netCDF + manifest.json,
+written atomically; refused if OUT exists unless --overwrite). Options left out take the
+spec's [sampling] values. Python: capmodel.fit(spec, data, ...).save(out).
+"""
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from capmodel.fitting import fit
+
+    f = fit(args.spec, args.data, draws=args.draws, tune=args.tune, chains=args.chains,
+            seed=args.seed, sampler=args.sampler, target_accept=args.target_accept,
+            progressbar=not args.no_progress)
+    path = f.save(args.out, overwrite=args.overwrite)
+    print(f"saved to {path}")
+    return 0 if f.diagnostics.verdict != "fail" else 3
+
+
+def _prior_check(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from capmodel.data import load_data
+    from capmodel.fitting.prior_check import prior_check
+    from capmodel.spec import load_spec
+
+    spec = load_spec(args.spec)
+    table = prior_check(spec, load_data(args.data, spec.schema), draws=args.draws, seed=args.seed)
+    with pd.option_context("display.width", 120, "display.max_rows", 500):
+        print(table.round(3).to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="capmodel", description=DESCRIPTION,
@@ -75,6 +111,31 @@ def build_parser() -> argparse.ArgumentParser:
                                           "(default: 6; e.g. --waves 1 6 18 for a panel)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("fit", help="fit a model spec to data by NUTS", description=FIT_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("spec", help="model spec (TOML), e.g. models/capability.toml")
+    p.add_argument("--data", required=True, help="data file (.csv, .csv.gz, .parquet)")
+    p.add_argument("--out", required=True, help="fit directory to write, e.g. fits/NAME")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's)")
+    p.add_argument("--draws", type=_positive, default=None, help="draws per chain")
+    p.add_argument("--tune", type=_positive, default=None, help="tuning steps per chain")
+    p.add_argument("--chains", type=_positive, default=None, help="number of chains")
+    p.add_argument("--sampler", choices=["nutpie", "pymc", "numpyro"], default=None,
+                   help="NUTS implementation (default: the spec's, normally nutpie)")
+    p.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_fit)
+
+    p = sub.add_parser("prior-check", help="prior predictive check of a spec on data",
+                       description="Shares of every response level implied by the priors "
+                                   "(5%%, 50%%, 95%% quantiles) next to the observed shares.")
+    p.add_argument("spec", help="model spec (TOML)")
+    p.add_argument("--data", required=True, help="data file (.csv, .parquet)")
+    p.add_argument("--draws", type=_positive, default=500, help="prior draws (default 500)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.set_defaults(run=_prior_check)
     return parser
 
 
@@ -97,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except (FileExistsError, ValueError) as exc:
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:
         print(f"capmodel {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

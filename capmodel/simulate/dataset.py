@@ -212,6 +212,9 @@ def true_params() -> dict[str, Any]:
             }
             for i, r in enumerate(S.REALISATIONS)
         },
+        "group_sd": {"operator": S.SD_OPERATOR, "region": S.SD_REGION,
+                     "realisation_operator": S.SD_REAL_OPERATOR,
+                     "realisation_region": S.SD_REAL_REGION},
         "calibrated_constants": cal,
         "notes": "theta = sum_k s_k (support_effect_k + conversion_k . z) + effects . z "
                  "+ operator_effect + region_effect + e, e ~ N(0, 1); "

@@ -1,0 +1,129 @@
+"""Convergence diagnostics of a fit and a pass/warn/fail verdict with its reasons."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+# thresholds: (warn, fail)
+RHAT = (1.01, 1.05)
+ESS = (400, 100)
+BFMI = 0.3
+DIVERGENCE_FAIL_SHARE = 0.01
+TREEDEPTH_WARN_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Summary of the sampler's health; ``verdict`` is 'pass', 'warn' or 'fail'."""
+
+    verdict: str
+    reasons: tuple[str, ...]
+    max_rhat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    worst_rhat: tuple[str, ...]
+    worst_ess: tuple[str, ...]
+    divergences: int
+    n_draws: int
+    min_bfmi: float
+    treedepth_saturation: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def text(self) -> str:
+        lines = [f"convergence: {self.verdict.upper()}",
+                 f"  max R-hat {self.max_rhat:.3f} (worst: {', '.join(self.worst_rhat[:3])})",
+                 f"  min bulk ESS {self.min_ess_bulk:.0f}, min tail ESS {self.min_ess_tail:.0f} "
+                 f"(worst: {', '.join(self.worst_ess[:3])})",
+                 f"  divergences {self.divergences} of {self.n_draws} draws; min BFMI "
+                 f"{self.min_bfmi:.2f}; tree-depth saturation "
+                 f"{100 * self.treedepth_saturation:.1f}%"]
+        lines += [f"  - {r}" for r in self.reasons]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _flatten(ds: xr.Dataset) -> tuple[np.ndarray, list[str]]:
+    values, labels = [], []
+    for name, da in ds.data_vars.items():
+        arr = np.asarray(da.values, dtype=float).ravel()
+        values.append(arr)
+        if da.ndim == 0:
+            labels.append(name)
+        else:
+            idx = np.ndindex(*da.shape)
+            coords = [da[d].values if d in da.coords else np.arange(da.sizes[d]) for d in da.dims]
+            labels += [f"{name}[{', '.join(str(c[i]) for c, i in zip(coords, ix, strict=True))}]"
+                       for ix in idx]
+    return (np.concatenate(values) if values else np.zeros(0)), labels
+
+
+def _stat(stats: xr.Dataset, *names: str) -> xr.DataArray | None:
+    for n in names:
+        if n in stats:
+            return stats[n]
+    return None
+
+
+def bfmi(energy: np.ndarray) -> np.ndarray:
+    """Bayesian fraction of missing information per chain (energy: chain x draw)."""
+    e = np.asarray(energy, dtype=float)
+    return np.mean(np.diff(e, axis=1) ** 2, axis=1) / np.var(e, axis=1)
+
+
+def diagnose(idata: xr.DataTree, notes: tuple[str, ...] = (), max_treedepth: int = 10
+             ) -> Diagnostics:
+    """R-hat, bulk/tail ESS, divergences, BFMI and tree-depth saturation of ``idata``."""
+    post = idata["posterior"].dataset
+    rhat, labels = _flatten(az.rhat(post))
+    ess_bulk, _ = _flatten(az.ess(post, method="bulk"))
+    ess_tail, _ = _flatten(az.ess(post, method="tail"))
+    stats = idata["sample_stats"].dataset
+    div = _stat(stats, "diverging")
+    n_draws = int(post.sizes["chain"] * post.sizes["draw"])
+    divergences = int(div.values.sum()) if div is not None else 0
+    energy = _stat(stats, "energy")
+    min_bfmi = float(np.min(bfmi(energy.values))) if energy is not None else float("nan")
+    saturated = _stat(stats, "maxdepth_reached", "reached_max_treedepth")
+    if saturated is not None:
+        sat = float(np.asarray(saturated.values, dtype=float).mean())
+    else:
+        depth = _stat(stats, "depth", "tree_depth")
+        sat = float((depth.values >= max_treedepth).mean()) if depth is not None else 0.0
+    rhat_f = np.where(np.isfinite(rhat), rhat, 1.0)
+    max_rhat = float(rhat_f.max()) if rhat_f.size else float("nan")
+    worst_rhat = tuple(labels[i] for i in np.argsort(-rhat_f)[:5])
+    ess_b = np.where(np.isfinite(ess_bulk), ess_bulk, np.inf)
+    ess_t = np.where(np.isfinite(ess_tail), ess_tail, np.inf)
+    worst_ess = tuple(labels[i] for i in np.argsort(ess_b)[:5])
+    min_b, min_t = float(ess_b.min()), float(ess_t.min())
+
+    fails, warns = [], []
+    if max_rhat > RHAT[1]:
+        fails.append(f"R-hat {max_rhat:.3f} > {RHAT[1]} ({worst_rhat[0]}): chains disagree")
+    elif max_rhat > RHAT[0]:
+        warns.append(f"R-hat {max_rhat:.3f} > {RHAT[0]} ({worst_rhat[0]})")
+    low = min(min_b, min_t)
+    if low < ESS[1]:
+        fails.append(f"effective sample size {low:.0f} < {ESS[1]} ({worst_ess[0]})")
+    elif low < ESS[0]:
+        warns.append(f"effective sample size {low:.0f} < {ESS[0]} ({worst_ess[0]})")
+    if divergences and divergences / n_draws > DIVERGENCE_FAIL_SHARE:
+        fails.append(f"{divergences} divergent transitions ({100 * divergences / n_draws:.1f}% "
+                     "of draws): the posterior geometry is not explored reliably")
+    elif divergences:
+        warns.append(f"{divergences} divergent transitions")
+    if np.isfinite(min_bfmi) and min_bfmi < BFMI:
+        warns.append(f"BFMI {min_bfmi:.2f} < {BFMI}: poor exploration of the energy")
+    if sat > TREEDEPTH_WARN_SHARE:
+        warns.append(f"{100 * sat:.1f}% of draws hit the maximum tree depth")
+    verdict = "fail" if fails else ("warn" if warns else "pass")
+    return Diagnostics(verdict, tuple(fails + warns), max_rhat, min_b, min_t, worst_rhat,
+                       worst_ess, divergences, n_draws, min_bfmi, sat, tuple(notes))

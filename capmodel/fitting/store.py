@@ -1,0 +1,83 @@
+"""Saving and loading fits: netCDF (the DataTree) + a JSON manifest, written atomically.
+
+Layout of a fit directory::
+
+    fit.nc          the DataTree: posterior, sample_stats, observed_data, data (h5netcdf)
+    manifest.json   spec, data hash, schema, seed, versions, settings, timings, diagnostics,
+                    and the sha256 of fit.nc (checked on load: a modified or truncated file
+                    is refused)
+
+No pickle anywhere: a fit loads with xarray and json only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import xarray as xr
+
+from capmodel.atomic import atomic_directory
+from capmodel.fitting.fit import FORMAT_VERSION, Fit
+from capmodel.spec import spec_from_dict
+
+NETCDF = "fit.nc"
+MANIFEST = "manifest.json"
+
+
+class FitFileError(ValueError):
+    """A fit directory is missing, incomplete, modified or of an unknown format."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_fit(f: Fit, path: Path, overwrite: bool = False) -> Path:
+    """Write ``f`` to the directory ``path`` (temporary directory, then rename)."""
+    with atomic_directory(path, overwrite=overwrite) as tmp:
+        f.idata.to_netcdf(tmp / NETCDF, engine="h5netcdf")
+        manifest = dict(f.manifest)
+        manifest["files"] = {NETCDF: _sha256(tmp / NETCDF)}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
+                                    encoding="utf-8")
+    return path
+
+
+def load_fit(path: str | Path) -> Fit:
+    """Load a fit saved by :meth:`Fit.save`; refuses a tampered, truncated or foreign one."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FitFileError(f"{path}: no such fit directory")
+    mpath, npath = path / MANIFEST, path / NETCDF
+    for p in (mpath, npath):
+        if not p.is_file():
+            raise FitFileError(f"{path}: incomplete fit, {p.name} is missing")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FitFileError(f"{mpath}: not a valid manifest (corrupt JSON: {exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else "?"
+        raise FitFileError(f"{mpath}: unknown fit format version {found} "
+                           f"(this capmodel reads version {FORMAT_VERSION})")
+    expected = manifest.get("files", {}).get(NETCDF)
+    actual = _sha256(npath)
+    if expected != actual:
+        raise FitFileError(f"{npath}: the file was modified or truncated after it was saved "
+                           f"(sha256 {actual[:12]}... does not match the manifest's "
+                           f"{str(expected)[:12]}...)")
+    try:
+        with xr.open_datatree(npath, engine="h5netcdf", decode_times=False,
+                              decode_timedelta=False) as tree:
+            idata = tree.load().copy()
+    except Exception as exc:  # h5py/h5netcdf errors for unreadable files
+        raise FitFileError(f"{npath}: cannot be read as netCDF ({exc})") from None
+    spec = spec_from_dict(manifest["spec"])
+    manifest.pop("files", None)
+    return Fit(idata, spec, manifest)

@@ -1,0 +1,275 @@
+"""From validated, encoded data and a spec to the arrays the model needs (its design).
+
+Capability is a person-level quantity: supports, covariates and groups must be the same at
+every wave of a person (checked). Responses (indicators, realisations) are row-level; a
+missing response drops that term only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from capmodel.data import Data
+from capmodel.data.schema import SchemaError
+from capmodel.spec import Spec
+
+RESERVED_DIMS = ("support", "conversion_term", "capability_term", "indicator", "realisation",
+                 "realisation_term", "person", "direct_support")
+
+
+class DesignError(ValueError):
+    """The data cannot support the declared model (e.g. a covariate varies within a person)."""
+
+
+@dataclass(frozen=True)
+class GroupIndex:
+    """One group factor: its labels, the level of each person/row, its parent group if nested."""
+
+    name: str
+    labels: tuple[str, ...]
+    of_person: np.ndarray
+    of_row: np.ndarray
+    parent: str | None = None
+    persons_per_level: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    parent_of_level: np.ndarray | None = None  # code of the parent level of each level
+
+
+@dataclass(frozen=True)
+class IndicatorData:
+    name: str
+    kind: str
+    levels: tuple[str, ...]
+    rows: np.ndarray  # rows with an observed value
+    values: np.ndarray  # codes (0/1 for binary, 0..L-1 for ordinal)
+
+
+@dataclass(frozen=True)
+class Design:
+    """Everything the model builder reads, labelled."""
+
+    n_rows: int
+    person_labels: tuple[str, ...]
+    person_of_row: np.ndarray
+    supports: tuple[str, ...]
+    support_person: np.ndarray  # (P, K) supports of each person
+    capability_terms: tuple[str, ...]
+    capability_x: np.ndarray  # (P, C)
+    conversion_terms: tuple[str, ...]
+    conversion_x: np.ndarray  # (P, T): support k x factor term
+    conversion_support: np.ndarray  # (T,) index of the support of each conversion term
+    indicators: tuple[IndicatorData, ...]
+    realisations: tuple[str, ...]
+    realisation_y: np.ndarray  # (N, R) 0/1, -1 missing
+    direct_supports: tuple[str, ...]
+    direct_x: np.ndarray  # (N, K') supports at each row
+    realisation_terms: tuple[str, ...]
+    realisation_x: np.ndarray  # (N, C')
+    log_time: np.ndarray | None  # (N,) log(months / 6), None when no time effect
+    groups: tuple[GroupIndex, ...]
+    interactions: tuple[GroupIndex, ...]
+    weights: np.ndarray | None  # (N,) survey weights, None when unweighted
+    waves: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def realisation_obs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Observed realisation entries, flattened: (row, realisation index, value)."""
+        rows, cols = np.nonzero(self.realisation_y >= 0)
+        return rows, cols, self.realisation_y[rows, cols]
+
+    def indicator_obs(self, kind: str, n_levels: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Observed indicator entries of one kind (and number of levels), flattened:
+        (row, indicator index in ``indicators``, value)."""
+        rows, items, values = [], [], []
+        for i, j in enumerate(self.indicators):
+            if j.kind != kind or (n_levels is not None and len(j.levels) != n_levels):
+                continue
+            rows.append(j.rows)
+            items.append(np.full(j.rows.size, i))
+            values.append(j.values)
+        if not rows:
+            return (np.zeros(0, dtype=np.int64),) * 3
+        return np.concatenate(rows), np.concatenate(items), np.concatenate(values)
+
+    def ordinal_level_counts(self) -> tuple[int, ...]:
+        return tuple(sorted({len(j.levels) for j in self.indicators if j.kind == "ordinal"}))
+
+
+def _covariate_terms(ds: xr.Dataset, columns: tuple[str, ...], references: dict[str, str],
+                     rows: np.ndarray) -> tuple[list[str], list[np.ndarray], list[str]]:
+    """Dummy columns (non-reference levels) for categorical covariates, the value for numeric.
+
+    Returns term labels, the columns (over ``rows``), and the covariate each term belongs to.
+    """
+    labels, cols, owner = [], [], []
+    for c in columns:
+        var = ds[f"covariate__{c}"]
+        values = var.values[rows]
+        if var.attrs.get("kind") == "numeric":
+            labels.append(c)
+            cols.append(values.astype(float))
+            owner.append(c)
+            continue
+        levels = [str(v) for v in ds[f"level__{c}"].values]
+        ref = references.get(c, levels[0])
+        for i, lv in enumerate(levels):
+            if lv == ref:
+                continue
+            labels.append(f"{c}[{lv}]")
+            cols.append((values == i).astype(float))
+            owner.append(c)
+    return labels, cols, owner
+
+
+def _first_rows(person_of_row: np.ndarray, n_persons: int) -> np.ndarray:
+    first = np.full(n_persons, -1)
+    order = np.arange(person_of_row.size)[::-1]
+    first[person_of_row[order]] = order
+    return first
+
+
+def _check_person_constant(name: str, values: np.ndarray, person_of_row: np.ndarray,
+                           first: np.ndarray, person_labels: tuple[str, ...]) -> None:
+    vary = values != values[first][person_of_row]
+    if vary.ndim > 1:
+        vary = vary.any(axis=tuple(range(1, vary.ndim)))
+    if vary.any():
+        persons = sorted({person_labels[p] for p in person_of_row[vary]})
+        raise DesignError(
+            f"column '{name}' changes between waves of the same person (persons "
+            f"{persons[:5]}{' ...' if len(persons) > 5 else ''}); capability is a person-level "
+            "quantity, so supports, covariates and groups must be the same at every wave"
+        )
+
+
+def _parent_codes(ds: xr.Dataset, g: str, parent: str, n_levels: int) -> np.ndarray:
+    """Parent level of each level of ``g`` (each level lies in one parent level: validated)."""
+    out = np.zeros(n_levels, dtype=np.int64)
+    out[ds[f"group__{g}"].values] = ds[f"group__{parent}"].values
+    return out
+
+
+def build_design(spec: Spec, data: Data) -> Design:
+    """Arrays for ``spec`` from validated, encoded ``data`` (see :class:`Design`)."""
+    ds = data.dataset
+    validated = data.validated
+    clash = [g for g in spec.groups if g in RESERVED_DIMS]
+    if clash:
+        raise SchemaError(f"group column(s) {clash} clash with capmodel's dimension names "
+                          f"{list(RESERVED_DIMS)}; rename them")
+    person_of_row = ds["person_code"].values.astype(np.int64)
+    person_labels = tuple(str(v) for v in ds["person"].values)
+    n_persons = len(person_labels)
+    n_rows = person_of_row.size
+    first = _first_rows(person_of_row, n_persons)
+    refs = dict(validated.references)
+    notes: list[str] = []
+
+    # supports, person level
+    support_all = [str(s) for s in ds["support"].values] if "support" in ds.dims else []
+    sup_rows = ds["supports"].values if support_all else np.zeros((n_rows, 0))
+    _check_person_constant("supports", sup_rows, person_of_row, first, person_labels)
+    k_idx = [support_all.index(k) for k in spec.supports]
+    support_person = sup_rows[first][:, k_idx].astype(float)
+
+    for c in set(spec.capability_covariates()) | set(spec.realisation_covariates()):
+        _check_person_constant(c, ds[f"covariate__{c}"].values, person_of_row, first,
+                               person_labels)
+
+    cap_terms, cap_cols, _ = _covariate_terms(ds, spec.capability_covariates(), refs, first)
+    capability_x = np.column_stack(cap_cols) if cap_cols else np.zeros((n_persons, 0))
+
+    conv_terms, conv_cols, conv_support = [], [], []
+    for k, factors in spec.conversion:
+        ki = spec.supports.index(k)
+        labels, cols, _ = _covariate_terms(ds, factors, refs, first)
+        for lab, col in zip(labels, cols, strict=True):
+            conv_terms.append(f"{k}:{lab}")
+            conv_cols.append(support_person[:, ki] * col)
+            conv_support.append(ki)
+    conversion_x = np.column_stack(conv_cols) if conv_cols else np.zeros((n_persons, 0))
+
+    # measurement
+    indicators = []
+    for j in spec.indicators:
+        y = ds[f"indicator__{j}"].values.astype(np.int64)
+        kind = ds[f"indicator__{j}"].attrs.get("kind", "binary")
+        levels = tuple(str(v) for v in ds[f"level__{j}"].values) if kind == "ordinal" else ("0",
+                                                                                          "1")
+        rows = np.flatnonzero(y >= 0)
+        if rows.size == 0:
+            raise DesignError(f"indicator '{j}' has no observed value")
+        seen = np.unique(y[rows])
+        if kind == "binary" and seen.size < 2:
+            raise DesignError(f"indicator '{j}' takes a single value ({seen[0]}) in the data: "
+                              "it carries no information on capability")
+        indicators.append(IndicatorData(j, kind, levels, rows, y[rows]))
+
+    # realisations
+    real_all = [str(r) for r in ds["realisation"].values] if "realisation" in ds.dims else []
+    r_idx = [real_all.index(r) for r in spec.realisations]
+    realisation_y = (ds["realisations"].values[:, r_idx].astype(np.int64) if r_idx
+                     else np.zeros((n_rows, 0), dtype=np.int64))
+    d_idx = [support_all.index(k) for k in spec.direct_effects] if spec.realisations else []
+    direct_x = sup_rows[:, d_idx].astype(float) if d_idx else np.zeros((n_rows, 0))
+    rows_all = np.arange(n_rows)
+    real_terms, real_cols, _ = _covariate_terms(ds, spec.realisation_covariates(), refs, rows_all)
+    realisation_x = np.column_stack(real_cols) if real_cols else np.zeros((n_rows, 0))
+
+    waves: tuple[int, ...] = ()
+    log_time = None
+    if "wave" in ds:
+        waves = tuple(sorted(int(w) for w in np.unique(ds["wave"].values)))
+    if spec.realisations and spec.time != "no":
+        if len(waves) > 1:
+            log_time = np.log(ds["wave"].values.astype(float) / 6.0)
+        elif spec.time == "yes":
+            raise DesignError("realisations.time = true, but the data have a single wave "
+                              f"({list(waves) or 'no wave column'}): the effect of time since "
+                              "exit is not identified; set time = 'auto' or false")
+        else:
+            notes.append("time since exit is not modelled: the data have a single wave")
+
+    # groups
+    groups = []
+    for g in spec.groups:
+        codes = ds[f"group__{g}"].values.astype(np.int64)
+        _check_person_constant(g, codes, person_of_row, first, person_labels)
+        labels = tuple(str(v) for v in ds[f"level__{g}"].values)
+        counts = np.bincount(codes[first], minlength=len(labels))
+        parent = validated.nesting.get(g) if spec.group_structure == "nested" else None
+        if parent is not None and parent not in spec.groups:
+            parent = None  # nested in a group the model leaves out: plain effects
+        parent_of_level = (ds[f"group__{g}__parent"].values.astype(np.int64)
+                           if parent is not None and f"group__{g}__parent" in ds else None)
+        if parent is not None and parent_of_level is None:
+            parent_of_level = _parent_codes(ds, g, parent, len(labels))
+        groups.append(GroupIndex(g, labels, codes[first], codes, parent, counts, parent_of_level))
+    interactions = []
+    if spec.interaction:
+        for i, a in enumerate(groups):
+            for b in groups[i + 1:]:
+                pair = a.of_row * len(b.labels) + b.of_row
+                cells, code = np.unique(pair, return_inverse=True)
+                labels = tuple(f"{a.labels[c // len(b.labels)]}:{b.labels[c % len(b.labels)]}"
+                               for c in cells)
+                interactions.append(GroupIndex(f"{a.name}:{b.name}", labels, code[first], code,
+                                               None, np.bincount(code[first])))
+
+    weights = ds["weight"].values.astype(float) if spec.weighted else None
+    return Design(
+        n_rows=n_rows, person_labels=person_labels, person_of_row=person_of_row,
+        supports=spec.supports, support_person=support_person,
+        capability_terms=tuple(cap_terms), capability_x=capability_x,
+        conversion_terms=tuple(conv_terms), conversion_x=conversion_x,
+        conversion_support=np.array(conv_support, dtype=np.int64),
+        indicators=tuple(indicators), realisations=spec.realisations,
+        realisation_y=realisation_y, direct_supports=tuple(spec.direct_effects)
+        if spec.realisations else (), direct_x=direct_x,
+        realisation_terms=tuple(real_terms), realisation_x=realisation_x, log_time=log_time,
+        groups=tuple(groups), interactions=tuple(interactions), weights=weights, waves=waves,
+        notes=tuple(notes),
+    )

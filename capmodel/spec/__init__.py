@@ -1,0 +1,6 @@
+"""Model specifications (TOML) and their priors."""
+
+from capmodel.spec.priors import DEFAULT_PRIORS, Prior
+from capmodel.spec.spec import Sampling, Spec, load_spec, spec_from_dict
+
+__all__ = ["DEFAULT_PRIORS", "Prior", "Sampling", "Spec", "load_spec", "spec_from_dict"]

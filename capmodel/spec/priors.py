@@ -1,0 +1,108 @@
+"""Prior families a spec may name, and the default prior of every parameter group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pymc as pm
+
+from capmodel.data.schema import SchemaError
+
+# family -> (parameters in order, positive support?)
+FAMILIES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "normal": (("mu", "sigma"), False),
+    "student_t": (("nu", "mu", "sigma"), False),
+    "halfnormal": (("sigma",), True),
+    "halfstudent_t": (("nu", "sigma"), True),
+    "exponential": (("lam",), True),
+    "gamma": (("alpha", "beta"), True),
+    "lognormal": (("mu", "sigma"), True),
+}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior family with its parameters, e.g. ``Prior("normal", {"mu": 0, "sigma": 1})``."""
+
+    family: str
+    params: tuple[tuple[str, float], ...]
+
+    def kwargs(self) -> dict[str, float]:
+        return dict(self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dist": self.family, **self.kwargs()}
+
+    def text(self) -> str:
+        return f"{self.family}({', '.join(f'{k}={v:g}' for k, v in self.params)})"
+
+    def rv(self, name: str, **kw: Any) -> Any:
+        """The PyMC random variable with this prior (inside a model context)."""
+        p = self.kwargs()
+        if self.family == "normal":
+            return pm.Normal(name, mu=p["mu"], sigma=p["sigma"], **kw)
+        if self.family == "student_t":
+            return pm.StudentT(name, nu=p["nu"], mu=p["mu"], sigma=p["sigma"], **kw)
+        if self.family == "halfnormal":
+            return pm.HalfNormal(name, sigma=p["sigma"], **kw)
+        if self.family == "halfstudent_t":
+            return pm.HalfStudentT(name, nu=p["nu"], sigma=p["sigma"], **kw)
+        if self.family == "exponential":
+            return pm.Exponential(name, lam=p["lam"], **kw)
+        if self.family == "gamma":
+            return pm.Gamma(name, alpha=p["alpha"], beta=p["beta"], **kw)
+        return pm.LogNormal(name, mu=p["mu"], sigma=p["sigma"], **kw)
+
+
+def prior(family: str, **params: float) -> Prior:
+    return Prior(family, tuple(params.items()))
+
+
+# parameter group -> (default prior, must the support be positive?)
+DEFAULT_PRIORS: dict[str, tuple[Prior, bool]] = {
+    "support_effect": (prior("normal", mu=0.0, sigma=1.0), False),
+    "conversion": (prior("normal", mu=0.0, sigma=0.5), False),
+    "capability_covariate": (prior("normal", mu=0.0, sigma=1.0), False),
+    "loading": (prior("halfnormal", sigma=2.0), True),
+    "indicator_intercept": (prior("normal", mu=0.0, sigma=2.5), False),
+    "cutpoints": (prior("normal", mu=0.0, sigma=1.5), False),
+    "realisation_intercept": (prior("normal", mu=-1.0, sigma=2.5), False),
+    "capability_loading": (prior("normal", mu=0.0, sigma=1.0), False),
+    "direct_effect": (prior("normal", mu=0.0, sigma=1.0), False),
+    "realisation_covariate": (prior("normal", mu=0.0, sigma=1.0), False),
+    "time_effect": (prior("normal", mu=0.0, sigma=1.0), False),
+    "group_sd": (prior("halfnormal", sigma=0.5), True),
+    "slope_sd": (prior("halfnormal", sigma=0.3), True),
+}
+
+
+def parse_prior(name: str, value: Any) -> Prior:
+    """Read ``{dist = "normal", mu = 0, sigma = 1}`` for parameter group ``name``."""
+    where = f"priors.{name}"
+    if name not in DEFAULT_PRIORS:
+        raise SchemaError(f"{where}: unknown parameter group; allowed: {sorted(DEFAULT_PRIORS)}")
+    if not isinstance(value, dict) or "dist" not in value:
+        raise SchemaError(f"{where}: expected a table like {{dist = \"normal\", mu = 0, "
+                          f"sigma = 1}}, got {value!r}")
+    family = value["dist"]
+    if family not in FAMILIES:
+        raise SchemaError(f"{where}.dist = {family!r} is not allowed; expected one of "
+                          f"{sorted(FAMILIES)}")
+    names, positive = FAMILIES[family]
+    if DEFAULT_PRIORS[name][1] and not positive:
+        allowed = sorted(f for f, (_, pos) in FAMILIES.items() if pos)
+        raise SchemaError(f"{where}: this parameter is positive; dist must be one of {allowed}")
+    given = {k: v for k, v in value.items() if k != "dist"}
+    if set(given) != set(names):
+        raise SchemaError(f"{where}: dist {family!r} takes parameters {list(names)}, "
+                          f"got {sorted(given)}")
+    params = []
+    for k in names:
+        v = given[k]
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise SchemaError(f"{where}.{k} must be a number, got {v!r}")
+        if k != "mu" and v <= 0:
+            raise SchemaError(f"{where}.{k} must be > 0, got {v}")
+        params.append((k, float(v)))
+    return Prior(family, tuple(params))

@@ -1,0 +1,122 @@
+"""Design and model structure (no sampling): names, dims, missing terms, person-level checks."""
+
+import numpy as np
+import pytest
+
+from capmodel.data import load_data
+from capmodel.model import DesignError, build_design, build_model
+from capmodel.model.groups import CENTRED_MIN_PERSONS, choose_parameterisation
+from capmodel.simulate import simulate
+from capmodel.spec import load_spec, spec_from_dict
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate("cep2021", seed=31, n_population=12_000, waves=(1, 6, 18))
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec("models/capability.toml")
+
+
+def test_parameters_are_named_after_their_roles(sim, spec):
+    built = build_model(spec, build_design(spec, load_data(sim.survey, spec.schema)))
+    m = built.model
+    names = set(m.named_vars)
+    for name in ("support_effect", "conversion", "capability_covariate", "loading",
+                 "indicator_intercept", "cutpoints__cap_orientation", "realisation_intercept",
+                 "capability_loading", "direct_effect", "realisation_covariate", "time_effect",
+                 "operator_effect", "region_effect", "operator_sd", "region_sd",
+                 "realisation_operator_effect", "realisation_region_effect",
+                 "capability_residual"):
+        assert name in names, name
+    assert list(m.coords["support"]) == ["information", "reflection", "referral", "confidence"]
+    assert "reflection:qualification[bac2]" in m.coords["conversion_term"]
+    assert "csp[cadre]" in m.coords["capability_term"]
+    assert "csp[employe]" not in m.coords["capability_term"]  # the reference level
+    assert "Île-de-France" in m.coords["region"]
+    assert m.named_vars_to_dims["direct_effect"] == ("realisation", "direct_support")
+    assert m.named_vars_to_dims["region_effect"] == ("region",)
+
+
+def test_nested_effects_sum_to_zero_within_parent(sim, spec):
+    import pymc as pm
+
+    design = build_design(spec, load_data(sim.survey, spec.schema))
+    built = build_model(spec, design)
+    region = next(g for g in design.groups if g.name == "region")
+    draws = pm.draw(built.model["region_effect"], 3, random_seed=1)
+    for p in np.unique(region.parent_of_level):
+        np.testing.assert_allclose(draws[:, region.parent_of_level == p].sum(axis=1), 0,
+                                   atol=1e-9)
+
+
+def test_time_effect_only_with_several_waves(spec):
+    one = simulate("cep2021", seed=32, n_population=8000)
+    design = build_design(spec, load_data(one.survey, spec.schema))
+    assert design.log_time is None and any("single wave" in n for n in design.notes)
+    raw = spec.to_dict()
+    raw["realisations"]["time"] = True
+    forced = spec_from_dict(raw)
+    with pytest.raises(DesignError, match="effect of time since exit is not identified"):
+        build_design(forced, load_data(one.survey, forced.schema))
+
+
+def test_missing_responses_drop_the_term_not_the_person(sim, spec):
+    df = sim.survey.copy()
+    pid = df["person_id"].iloc[0]
+    rows = df.index[df["person_id"] == pid]
+    for col in ("cap_orientation", "cap_confidence", "cap_options", "cap_decision", "training"):
+        df.loc[rows, col] = None
+    data = load_data(df, spec.schema)
+    design = build_design(spec, data)
+    assert str(pid) in design.person_labels
+    p = design.person_labels.index(str(pid))
+    person_rows = np.flatnonzero(design.person_of_row == p)
+    for ind in design.indicators:
+        assert not np.isin(person_rows, ind.rows).any()
+    r_rows, r_cols, _ = design.realisation_obs()
+    mine = np.isin(r_rows, person_rows)
+    assert mine.any() and 0 not in set(r_cols[mine])  # other realisations of that person stay
+    built = build_model(spec, design)
+    assert built.model.coords["person"][p] == str(pid)
+
+
+def test_covariate_changing_between_waves_is_refused(sim, spec):
+    df = sim.survey.copy()
+    pid = df["person_id"].iloc[0]
+    first = df.index[(df["person_id"] == pid)][0]
+    df.loc[first, "information"] = 1 - df.loc[first, "information"]
+    with pytest.raises(DesignError, match="'supports' changes between waves of the same person"):
+        build_design(spec, load_data(df, spec.schema))
+
+
+def test_weighted_pseudo_likelihood_is_flagged(sim, spec):
+    raw = spec.to_dict()
+    raw["likelihood"] = {"weighted": True}
+    weighted = spec_from_dict(raw)
+    built = build_model(weighted, build_design(weighted, load_data(sim.survey, weighted.schema)))
+    assert "survey_weight_adjustment" in built.model.named_vars
+    assert any("NOT calibrated" in n for n in built.notes)
+
+
+def test_parameterisation_rule_and_override(sim, spec):
+    assert choose_parameterisation(np.array([CENTRED_MIN_PERSONS, 500])) == "centred"
+    assert choose_parameterisation(np.array([CENTRED_MIN_PERSONS - 1, 500])) == "noncentred"
+    assert choose_parameterisation(np.array([3, 4]), "centred") == "centred"
+    raw = spec.to_dict()
+    raw["groups"]["parameterisation"] = {"operator": "centred", "region": "noncentred"}
+    forced = spec_from_dict(raw)
+    built = build_model(forced, build_design(forced, load_data(sim.survey, forced.schema)))
+    assert built.parameterisation == {"operator": "centred", "region": "noncentred"}
+    assert "operator_effect" in [v.name for v in built.model.free_RVs]
+    assert "region_effect_z__within0" in [v.name for v in built.model.free_RVs]
+
+
+def test_model_without_latent_capability(sim):
+    spec = load_spec("models/realisations.toml")
+    built = build_model(spec, build_design(spec, load_data(sim.survey, spec.schema)))
+    names = set(built.model.named_vars)
+    assert "capability_residual" not in names and "capability_loading" not in names
+    assert {"direct_effect", "realisation_covariate", "realisation_operator_effect"} <= names

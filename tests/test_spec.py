@@ -1,0 +1,96 @@
+"""Model specs: the shipped ones load; bad specs give errors that name the key and the choices."""
+
+import copy
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from capmodel.data.schema import SchemaError
+from capmodel.spec import load_spec, spec_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = tomllib.loads((ROOT / "models" / "capability.toml").read_text(encoding="utf-8"))
+
+
+def test_shipped_specs_load():
+    cap = load_spec(ROOT / "models" / "capability.toml")
+    assert cap.latent and cap.name == "capability"
+    assert dict(cap.conversion)["reflection"] == ("qualification",)
+    assert "maturity" in cap.capability_covariates() and "maturity" in cap.realisation_covariates()
+    real = load_spec(ROOT / "models" / "realisations.toml")
+    assert not real.latent and real.indicators == () and len(real.realisations) == 6
+
+
+def test_spec_round_trips_through_its_dict():
+    cap = load_spec(ROOT / "models" / "capability.toml")
+    again = spec_from_dict(cap.to_dict())
+    assert again == cap
+
+
+def _with(path: list[str], value):
+    raw = copy.deepcopy(RAW)
+    d = raw
+    for k in path[:-1]:
+        d = d.setdefault(k, {})
+    d[path[-1]] = value
+    return raw
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (["modle"], {}, "unknown key(s) ['modle']"),
+    (["capability", "supports"], ["informaton"], "['informaton'] not among the schema supports"),
+    (["capability", "conversion"], {"reflection": ["qualif"]}, "['qualif'] not among the "
+                                                              "covariates"),
+    (["capability", "conversion"], {"coffee": ["sex"]}, "'coffee' is not one of the model's "
+                                                        "supports"),
+    (["measurement", "indicators"], [], "a latent capability needs at least one indicator"),
+    (["realisations", "time"], "sometimes", "realisations.time = 'sometimes' is not allowed"),
+    (["groups", "structure"], "tangled", "groups.structure = 'tangled' is not allowed; expected "
+                                         "one of ['nested', 'crossed']"),
+    (["groups", "parameterisation"], {"region": "centered"}, "expected one of ['auto', "
+                                                              "'centred', 'noncentred']"),
+    (["groups", "interaction"], True, "groups.interaction = true needs groups.structure = "
+                                      "'crossed'"),
+    (["priors", "loading"], {"dist": "normal", "mu": 0, "sigma": 1}, "this parameter is "
+                                                                     "positive"),
+    (["priors", "support_effect"], {"dist": "normal", "sigma": 1}, "takes parameters ['mu', "
+                                                                   "'sigma']"),
+    (["priors", "beta"], {"dist": "normal", "mu": 0, "sigma": 1}, "unknown parameter group"),
+    (["sampling", "sampler"], "stan", "sampling.sampler = 'stan' is not allowed"),
+    (["sampling", "draws"], 0, "sampling.draws must be a whole number >= 1"),
+    (["groups", "varying_slopes"], {"region": ["coffee"]}, "['coffee'] not among the model "
+                                                           "supports"),
+])
+def test_bad_specs_name_the_key_and_the_choices(path, value, message):
+    with pytest.raises(SchemaError) as exc:
+        spec_from_dict(_with(path, value))
+    assert message in str(exc.value)
+
+
+def test_missing_schema_and_bad_files(tmp_path):
+    raw = copy.deepcopy(RAW)
+    del raw["schema"]
+    with pytest.raises(SchemaError, match="needs a \\[schema\\] table"):
+        spec_from_dict(raw)
+    with pytest.raises(FileNotFoundError, match="model spec not found"):
+        load_spec(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [unclosed", encoding="utf-8")
+    with pytest.raises(SchemaError, match="not valid TOML"):
+        load_spec(bad)
+
+
+def test_schema_by_reference_relative_to_the_spec(tmp_path):
+    import json
+
+    from capmodel.simulate import cep2021_schema
+
+    (tmp_path / "schema.json").write_text(json.dumps(cep2021_schema().to_dict()))
+    raw = copy.deepcopy(RAW)
+    raw["schema"] = "schema.json"
+    spec = spec_from_dict(raw, base=tmp_path)
+    assert spec.schema.id == "person_id"
+    raw["schema"] = "elsewhere.json"
+    with pytest.raises(SchemaError, match="no such file"):
+        spec_from_dict(raw, base=tmp_path)
