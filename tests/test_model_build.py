@@ -120,3 +120,15 @@ def test_model_without_latent_capability(sim):
     names = set(built.model.named_vars)
     assert "capability_residual" not in names and "capability_loading" not in names
     assert {"direct_effect", "realisation_covariate", "realisation_operator_effect"} <= names
+
+
+def test_prior_check_cli_reports_every_response_level(sim, tmp_path, capsys):
+    from capmodel.cli import main
+
+    data = tmp_path / "survey.parquet"
+    sim.survey.to_parquet(data)
+    assert main(["prior-check", "models/capability.toml", "--data", str(data),
+                 "--draws", "50"]) == 0
+    out = capsys.readouterr().out
+    for words in ("training", "cap_orientation", "a_little", "prior_q05", "observed"):
+        assert words in out
