@@ -51,7 +51,7 @@ def test_same_seed_same_draws_other_seed_other_draws(small_fit, sim, spec):
     for name in ("support_effect", "loading", "capability_residual"):
         np.testing.assert_array_equal(again.posterior[name].values,
                                       small_fit.posterior[name].values)
-    other = capmodel.fit(spec, sim.survey, seed=6, **SETTINGS)
+    other = capmodel.fit(spec, sim.survey, seed=6, **{**SETTINGS, "draws": 50, "tune": 50})
     assert not np.array_equal(other.posterior["support_effect"].values,
                               small_fit.posterior["support_effect"].values)
 
@@ -123,10 +123,10 @@ def test_cli_fit_writes_a_loadable_fit(sim, tmp_path, capsys):
     sim.survey.to_parquet(data)
     out = tmp_path / "fits" / "small"
     code = main(["fit", "models/capability.toml", "--data", str(data), "--out", str(out),
-                 "--seed", "5", "--draws", "300", "--tune", "400", "--no-progress"])
-    assert code in (0, 3)
+                 "--seed", "5", "--draws", "60", "--tune", "60", "--no-progress"])
+    assert code in (0, 3)  # 3 = saved, but the convergence verdict is "fail" (few draws)
     printed = capsys.readouterr().out
     assert "convergence:" in printed and f"saved to {out}" in printed
     loaded = load_fit(out)
-    assert loaded.manifest["settings"]["draws"] == 300
+    assert loaded.manifest["settings"]["draws"] == 60
     assert isinstance(loaded.summary(["support_effect"]), pd.DataFrame)

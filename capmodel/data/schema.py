@@ -38,7 +38,7 @@ class Covariate:
     reference: str | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(f"{self.column}.kind", self.kind, ("categorical", "numeric"))
+        check_choice(f"{self.column}.kind", self.kind, ("categorical", "numeric"))
         if self.kind == "numeric" and (self.levels is not None or self.reference is not None):
             raise SchemaError(f"covariate '{self.column}' is numeric: it takes no levels/reference")
         if self.levels is not None:
@@ -59,7 +59,7 @@ class Indicator:
     levels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(f"{self.column}.kind", self.kind, ("binary", "ordinal"))
+        check_choice(f"{self.column}.kind", self.kind, ("binary", "ordinal"))
         if self.kind == "ordinal":
             if self.levels is None or len(self.levels) < 3:
                 raise SchemaError(
@@ -98,7 +98,7 @@ class Extra:
     levels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(
+        check_choice(
             f"{self.column}.kind",
             self.kind,
             ("binary", "categorical", "ordinal", "numeric", "text"),
@@ -124,8 +124,8 @@ class MissingPolicy:
     covariates: CovariatePolicy = "error"
 
     def __post_init__(self) -> None:
-        _check_choice("missing.responses", self.responses, ("allow", "error"))
-        _check_choice("missing.covariates", self.covariates, ("error", "drop_rows"))
+        check_choice("missing.responses", self.responses, ("allow", "error"))
+        check_choice("missing.covariates", self.covariates, ("error", "drop_rows"))
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ class Schema:
         if not isinstance(d, dict):
             raise SchemaError(f"{where} must be a table/dict, got {type(d).__name__}")
         allowed = {f.name for f in fields(cls)}
-        _check_keys(where, d, allowed)
+        check_keys(where, d, allowed)
         if "id" not in d:
             raise SchemaError(f"{where} needs 'id' (the person id column)")
         kw: dict[str, Any] = dict(d)
@@ -269,7 +269,7 @@ def _entry(kind: type, x: Any, where: str) -> Any:
         return kind(column=x)
     if not isinstance(x, dict):
         raise SchemaError(f"{where}: expected a column name or a table, got {x!r}")
-    _check_keys(where, x, {f.name for f in fields(kind)})
+    check_keys(where, x, {f.name for f in fields(kind)})
     kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in x.items()}
     try:
         return kind(**kw)
@@ -277,13 +277,15 @@ def _entry(kind: type, x: Any, where: str) -> Any:
         raise SchemaError(f"{where}: {exc}") from None
 
 
-def _check_keys(where: str, d: dict[str, Any], allowed: set[str]) -> None:
+def check_keys(where: str, d: dict[str, Any], allowed: set[str]) -> None:
+    """Raise SchemaError naming the unknown keys of ``d`` and the allowed ones."""
     unknown = sorted(set(d) - allowed)
     if unknown:
         raise SchemaError(f"{where}: unknown key(s) {unknown}; allowed keys: {sorted(allowed)}")
 
 
-def _check_choice(where: str, value: Any, allowed: tuple[str, ...]) -> None:
+def check_choice(where: str, value: Any, allowed: tuple[str, ...]) -> None:
+    """Raise SchemaError when ``value`` is not one of ``allowed`` (naming them)."""
     if value not in allowed:
         raise SchemaError(f"{where} = {value!r} is not allowed; expected one of {list(allowed)}")
 

@@ -12,13 +12,12 @@ No pickle anywhere: a fit loads with xarray and json only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import xarray as xr
 
-from capmodel.atomic import atomic_directory
+from capmodel.atomic import atomic_directory, sha256_file
 from capmodel.fitting.fit import FORMAT_VERSION, Fit
 from capmodel.spec import spec_from_dict
 
@@ -30,20 +29,13 @@ class FitFileError(ValueError):
     """A fit directory is missing, incomplete, modified or of an unknown format."""
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def save_fit(f: Fit, path: Path, overwrite: bool = False) -> Path:
     """Write ``f`` to the directory ``path`` (temporary directory, then rename)."""
     with atomic_directory(path, overwrite=overwrite) as tmp:
         f.idata.to_netcdf(tmp / NETCDF, engine="h5netcdf")
         manifest = dict(f.manifest)
-        manifest["files"] = {NETCDF: _sha256(tmp / NETCDF)}
+        manifest["files"] = {NETCDF: sha256_file(tmp / NETCDF)}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
                                     encoding="utf-8")
     return path
@@ -67,7 +59,7 @@ def load_fit(path: str | Path) -> Fit:
         raise FitFileError(f"{mpath}: unknown fit format version {found} "
                            f"(this capmodel reads version {FORMAT_VERSION})")
     expected = manifest.get("files", {}).get(NETCDF)
-    actual = _sha256(npath)
+    actual = sha256_file(npath)
     if expected != actual:
         raise FitFileError(f"{npath}: the file was modified or truncated after it was saved "
                            f"(sha256 {actual[:12]}... does not match the manifest's "

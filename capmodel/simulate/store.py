@@ -12,23 +12,15 @@ Layout of ``DIR``::
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from capmodel.atomic import atomic_directory
+from capmodel.atomic import atomic_directory, sha256_file
 
 if TYPE_CHECKING:
     from capmodel.simulate.dataset import Simulated
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_simulated(sim: Simulated, out: Path, overwrite: bool = False) -> Path:
@@ -53,7 +45,7 @@ def write_simulated(sim: Simulated, out: Path, overwrite: bool = False) -> Path:
             "n_survey_rows": len(sim.survey),
             "waves": sorted(int(w) for w in sim.survey["months_since_exit"].unique()),
             "capmodel_version": capmodel.__version__,
-            "files": {str(p.relative_to(tmp)): _sha256(p) for p in files},
+            "files": {str(p.relative_to(tmp)): sha256_file(p) for p in files},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return out

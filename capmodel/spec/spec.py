@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from capmodel.data.schema import Schema, SchemaError
+from capmodel.data.schema import Schema, SchemaError, check_choice, check_keys
 from capmodel.spec.priors import DEFAULT_PRIORS, Prior, parse_prior
 
 PARAMETERISATIONS = ("auto", "centred", "noncentred")
@@ -276,14 +276,11 @@ def _sampling(d: dict[str, Any]) -> Sampling:
 
 
 def _keys(where: str, d: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(d) - allowed)
-    if unknown:
-        raise SchemaError(f"{where}: unknown key(s) {unknown}; allowed keys: {sorted(allowed)}")
+    check_keys(where, d, allowed)
 
 
 def _choice(where: str, value: Any, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise SchemaError(f"{where} = {value!r} is not allowed; expected one of {list(allowed)}")
+    check_choice(where, value, allowed)
     return value
 
 
