@@ -74,13 +74,14 @@ def build_model(spec: Spec, d: Design) -> BuiltModel:
     observed: list[str] = []
     loglik_terms = []
     with pm.Model(coords=coords) as model:
-        theta_rows = None
+        theta_rows, shift = None, None
         if spec.latent:
-            theta = _capability(spec, d, parameterisation)
+            theta, shift = _capability(spec, d, parameterisation)
             theta_rows = theta[d.person_of_row]
-            observed += _measurement(spec, d, theta_rows, loglik_terms)
+            observed += _measurement(spec, d, theta_rows, shift, loglik_terms)
         if d.realisations:
-            observed += _realisations(spec, d, theta_rows, parameterisation, loglik_terms)
+            observed += _realisations(spec, d, theta_rows, shift, parameterisation,
+                                      loglik_terms)
         if d.weights is not None:
             # survey-weighted pseudo-likelihood: each row's log-likelihood counted w times
             pm.Potential("survey_weight_adjustment",
@@ -92,16 +93,35 @@ def build_model(spec: Spec, d: Design) -> BuiltModel:
     return BuiltModel(model, parameterisation, tuple(observed), tuple(notes))
 
 
-def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]) -> pt.TensorVariable:
+def _centred(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns minus their means, and the means (predictors are centred while sampling)."""
+    means = x.mean(axis=0) if x.shape[0] else np.zeros(x.shape[1])
+    return x - means, means
+
+
+def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]
+                ) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+    """Capability with centred predictors, and the shift back to the documented origin.
+
+    theta = theta_c + shift, where shift = mean(S) beta + mean(C) gamma + mean(X) delta is the
+    same for every person: centring changes no effect, only where the intercepts sit (they are
+    reported back-transformed), and removes the intercept-slope correlations that slow NUTS.
+    """
+    s_c, s_mean = _centred(d.support_person)
     beta = spec.prior("support_effect").rv("support_effect", dims="support")
-    m = pt.dot(d.support_person, beta)
+    m = pt.dot(s_c, beta)
+    shift = pt.dot(s_mean, beta)
     if d.conversion_terms:
+        c_c, c_mean = _centred(d.conversion_x)
         gamma = spec.prior("conversion").rv("conversion", dims="conversion_term")
-        m = m + pt.dot(d.conversion_x, gamma)
+        m = m + pt.dot(c_c, gamma)
+        shift = shift + pt.dot(c_mean, gamma)
     if d.capability_terms:
+        x_c, x_mean = _centred(d.capability_x)
         delta = spec.prior("capability_covariate").rv("capability_covariate",
                                                       dims="capability_term")
-        m = m + pt.dot(d.capability_x, delta)
+        m = m + pt.dot(x_c, delta)
+        shift = shift + pt.dot(x_mean, delta)
     if "capability" in spec.groups_in:
         for g in d.groups + d.interactions:
             sd = spec.prior("group_sd").rv(f"{g.name}_sd")
@@ -119,17 +139,24 @@ def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]) -> pt.T
         cols = [d.supports.index(k) for k in ks]
         m = m + pt.sum(d.support_person[:, cols] * u[:, g.of_person].T, axis=1)
     e = pm.Normal("capability_residual", 0.0, 1.0, dims="person")
-    return m + e
+    return m + e, shift
 
 
-def _measurement(spec: Spec, d: Design, theta_rows: pt.TensorVariable,
+def _measurement(spec: Spec, d: Design, theta_rows: pt.TensorVariable, shift: pt.TensorVariable,
                  loglik_terms: list) -> list[str]:
-    """One vectorised term for all binary indicators, one per number of ordinal levels."""
+    """One vectorised term for all binary indicators, one per number of ordinal levels.
+
+    ``theta_rows`` is centred capability; intercepts and cutpoints are sampled on that scale
+    (``*_c``) and reported on the documented one: nu = nu_c - loading * shift and
+    cutpoints = cutpoints_c + loading * shift.
+    """
     loading = spec.prior("loading").rv("loading", dims="indicator")
     binary = [i for i, j in enumerate(d.indicators) if j.kind == "binary"]
     names = []
     if binary:
-        nu = spec.prior("indicator_intercept").rv("indicator_intercept", dims="binary_indicator")
+        nu = spec.prior("indicator_intercept").rv("indicator_intercept_c", dims="binary_indicator")
+        pm.Deterministic("indicator_intercept", nu - loading[binary] * shift,
+                         dims="binary_indicator")
         rows, items, y = d.indicator_obs("binary")
         position = np.zeros(len(d.indicators), dtype=np.int64)
         position[binary] = np.arange(len(binary))
@@ -140,9 +167,11 @@ def _measurement(spec: Spec, d: Design, theta_rows: pt.TensorVariable,
             loglik_terms.append((d.weights[rows], pm.logp(rv, y)))
         names.append("y_binary_indicator")
     cuts = {}
-    for j in d.indicators:
+    for i, j in enumerate(d.indicators):
         if j.kind == "ordinal":
             cuts[j.name] = _cutpoints(spec, j.name, len(j.levels) - 1)
+            pm.Deterministic(f"cutpoints__{j.name}", cuts[j.name] + loading[i] * shift,
+                             dims=f"{j.name}_cut")
     for n_levels in d.ordinal_level_counts():
         rows, items, y = d.indicator_obs("ordinal", n_levels)
         members = sorted(set(items.tolist()))
@@ -167,26 +196,37 @@ def _cutpoints(spec: Spec, name: str, n_cut: int) -> pt.TensorVariable:
     kw = {"dims": f"{name}_cut", "transform": ordered, "initval": locations * 0.75}
     if p.family == "normal":
         pr = p.kwargs()
-        return pm.Normal(f"cutpoints__{name}", mu=pr["mu"] + locations, sigma=pr["sigma"], **kw)
-    return p.rv(f"cutpoints__{name}", **kw)
+        return pm.Normal(f"cutpoints_c__{name}", mu=pr["mu"] + locations, sigma=pr["sigma"],
+                         **kw)
+    return p.rv(f"cutpoints_c__{name}", **kw)
 
 
-def _realisations(spec: Spec, d: Design, theta_rows, parameterisation: dict[str, str],
+def _realisations(spec: Spec, d: Design, theta_rows, shift, parameterisation: dict[str, str],
                   loglik_terms: list) -> list[str]:
+    """Realisations with centred predictors; ``realisation_intercept`` is reported on the
+    documented scale: alpha = alpha_c - rho * shift - direct . mean(s) - zeta . mean(z)."""
     n, r = d.realisation_y.shape
-    alpha = spec.prior("realisation_intercept").rv("realisation_intercept", dims="realisation")
-    eta = pt.broadcast_to(alpha[None, :], (n, r))
+    alpha_c = spec.prior("realisation_intercept").rv("realisation_intercept_c",
+                                                     dims="realisation")
+    eta = pt.broadcast_to(alpha_c[None, :], (n, r))
+    alpha = alpha_c
     if theta_rows is not None:
         rho = spec.prior("capability_loading").rv("capability_loading", dims="realisation")
         eta = eta + theta_rows[:, None] * rho[None, :]
+        alpha = alpha - rho * shift
     if d.direct_supports:
+        x_c, x_mean = _centred(d.direct_x)
         direct = spec.prior("direct_effect").rv("direct_effect",
                                                 dims=("realisation", "direct_support"))
-        eta = eta + pt.dot(d.direct_x, direct.T)
+        eta = eta + pt.dot(x_c, direct.T)
+        alpha = alpha - pt.dot(direct, x_mean)
     if d.realisation_terms:
+        x_c, x_mean = _centred(d.realisation_x)
         zeta = spec.prior("realisation_covariate").rv("realisation_covariate",
                                                       dims=("realisation", "realisation_term"))
-        eta = eta + pt.dot(d.realisation_x, zeta.T)
+        eta = eta + pt.dot(x_c, zeta.T)
+        alpha = alpha - pt.dot(zeta, x_mean)
+    pm.Deterministic("realisation_intercept", alpha, dims="realisation")
     if d.log_time is not None:
         tau = spec.prior("time_effect").rv("time_effect", dims="realisation")
         eta = eta + d.log_time[:, None] * tau[None, :]
