@@ -143,3 +143,10 @@ def test_bad_arguments_are_refused():
         simulate(n_population=100, n_survey=101)
     with pytest.raises(ValueError, match=r"waves must be a non-empty subset of \(1, 6, 18\)"):
         simulate(n_population=1000, waves=(3,))
+
+
+def test_small_survey_rakes_on_the_levels_it_has():
+    with pytest.warns(UserWarning, match=r"raking: level\(s\) \['under_26'\] of 'age_band'"):
+        sim = simulate("cep2021", seed=3, n_population=5000)
+    assert "under_26" not in set(sim.survey["age_band"].astype(str))
+    assert sim.survey["weight"].mean() == pytest.approx(1.0)

@@ -95,7 +95,7 @@ def simulate(
         {v: world.cols[v][respondents] for v in S.QUOTA_VARIABLES},
         {v: world.cols[v] for v in S.QUOTA_VARIABLES},
         S.QUOTA_VARIABLES,
-        {v: len(world.levels[v]) for v in S.QUOTA_VARIABLES},
+        {v: world.levels[v] for v in S.QUOTA_VARIABLES},
     )
     ids = np.arange(1, n_pop + 1, dtype=np.int64)
     population = _frame(world, ids, slice(None), ADMIN_COLUMNS)

@@ -32,7 +32,7 @@ def rake(
     sample: Mapping[str, np.ndarray],
     population: Mapping[str, np.ndarray],
     variables: Sequence[str],
-    n_levels: Mapping[str, int],
+    levels: Mapping[str, Sequence[str]],
     max_iter: int = 200,
     tol: float = 1e-8,
 ) -> np.ndarray:
@@ -40,13 +40,14 @@ def rake(
     population's margin of each variable. Returned weights have mean 1 (they sum to n)."""
     n = len(sample[variables[0]])
     targets = {}
+    n_levels = {v: len(levels[v]) for v in variables}
     for v in variables:
         counts = np.bincount(population[v], minlength=n_levels[v]).astype(float)
         present = np.bincount(sample[v], minlength=n_levels[v]) > 0
-        empty = np.flatnonzero(~present & (counts > 0)).tolist()
+        empty = [levels[v][i] for i in np.flatnonzero(~present & (counts > 0))]
         if empty:
             warnings.warn(
-                f"raking: level codes {empty} of '{v}' have no respondent; '{v}' is raked on the "
+                f"raking: level(s) {empty} of '{v}' have no respondent; '{v}' is raked on the "
                 "levels present (their population shares renormalised)",
                 stacklevel=2,
             )
