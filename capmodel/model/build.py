@@ -214,18 +214,13 @@ def _realisations(spec: Spec, d: Design, theta_rows, shift, parameterisation: di
         rho = spec.prior("capability_loading").rv("capability_loading", dims="realisation")
         eta = eta + theta_rows[:, None] * rho[None, :]
         alpha = alpha - rho * shift
-    if d.direct_supports:
-        x_c, x_mean = _centred(d.direct_x)
-        direct = spec.prior("direct_effect").rv("direct_effect",
-                                                dims=("realisation", "direct_support"))
-        eta = eta + pt.dot(x_c, direct.T)
-        alpha = alpha - pt.dot(direct, x_mean)
-    if d.realisation_terms:
-        x_c, x_mean = _centred(d.realisation_x)
-        zeta = spec.prior("realisation_covariate").rv("realisation_covariate",
-                                                      dims=("realisation", "realisation_term"))
-        eta = eta + pt.dot(x_c, zeta.T)
-        alpha = alpha - pt.dot(zeta, x_mean)
+    for group, x, dim in (("direct_effect", d.direct_x, "direct_support"),
+                          ("realisation_covariate", d.realisation_x, "realisation_term")):
+        if x.shape[1]:
+            x_c, x_mean = _centred(x)
+            coef = spec.prior(group).rv(group, dims=("realisation", dim))
+            eta = eta + pt.dot(x_c, coef.T)
+            alpha = alpha - pt.dot(coef, x_mean)
     pm.Deterministic("realisation_intercept", alpha, dims="realisation")
     if d.log_time is not None:
         tau = spec.prior("time_effect").rv("time_effect", dims="realisation")
