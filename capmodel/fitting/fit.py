@@ -93,7 +93,7 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
     design = build_design(spec, data)
     built = build_model(spec, design)
     t_build = time.perf_counter() - t0
-    key = hashlib.sha256((spec.to_json() + ds_hash(data)).encode()).hexdigest()
+    key = hashlib.sha256((spec.to_json() + data.dataset.attrs["data_hash"]).encode()).hexdigest()
     run = run_nuts(built.model, progressbar=progressbar, cache_key=key, **settings)
     idata = run.idata
     for group in ("posterior", "sample_stats", "observed_data"):
@@ -130,10 +130,6 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
               f"{t['compile_seconds']:.1f} s, sampling {t['sampling_seconds']:.1f} s")
         print(diag.text())
     return result
-
-
-def ds_hash(data: Data) -> str:
-    return str(data.dataset.attrs["data_hash"])
 
 
 def _plain(v: Any) -> Any:

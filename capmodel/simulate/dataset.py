@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -263,6 +262,3 @@ def cep2021_schema(survey: pd.DataFrame | None = None) -> Schema:
            Extra("attribution", "binary"), Extra("decisive_test_failed", "binary")),
     )
 
-
-def params_json(params: dict[str, Any]) -> str:
-    return json.dumps(params, indent=2, ensure_ascii=False)

@@ -45,13 +45,6 @@ def categorical(rng: np.random.Generator, logits: np.ndarray) -> np.ndarray:
     return np.argmax(logits + g, axis=1).astype(np.int16)
 
 
-def ordinal_probs(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
-    """Cumulative-logit probabilities P(y = l), shape (n, L); P(y <= l) = expit(c_l - eta)."""
-    cum = expit(np.asarray(cutpoints)[None, :] - eta[:, None])
-    cum = np.concatenate([np.zeros((eta.size, 1)), cum, np.ones((eta.size, 1))], axis=1)
-    return np.diff(cum, axis=1)
-
-
 def ordinal(rng: np.random.Generator, eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
     """Codes 0..L-1 from the cumulative-logit model, via one uniform per row."""
     cum = expit(np.asarray(cutpoints)[None, :] - eta[:, None])

@@ -221,7 +221,6 @@ def _draw_realisations(
         "capability_loading_scale",
         lambda: solve_increasing(no_change_share, S.NO_CHANGE_TARGET, 0.0, 6.0),
     )
-    w.truth["capability_loading_scale"] = np.array(scale)
     u = rng.random((len(S.REALISATIONS), w.n))
     for i, r in enumerate(S.REALISATIONS):
         alpha = intercepts.logit(f"realisation:{r}", base_eta(r, scale), S.REALISATION_TARGETS[r])
