@@ -34,6 +34,8 @@ f = fit(spec, sim.survey, sampler=sampler, progressbar=False, verbose=False)
 d = f.manifest["diagnostics"]; t = f.manifest["timings"]
 post = f.posterior
 print(json.dumps({"config": config, "sampler": sampler, "seed": seed,
+                  "draws": f.manifest["settings"]["draws"],
+                  "chains": f.manifest["settings"]["chains"],
                   "parameterisation": f.manifest["parameterisation"],
                   "compile_s": t["compile_seconds"], "sampling_s": t["sampling_seconds"],
                   "max_rhat": d["max_rhat"], "min_ess_bulk": d["min_ess_bulk"],
@@ -67,12 +69,13 @@ def main() -> int:
              f" --sampler {args.sampler} --seed {args.seed}"
              f"{' --cold-cache' if args.cold_cache else ''}`; {platform.machine()}, "
              f"{os.cpu_count()} cores, Python {platform.python_version()}.", "",
-             "| groups.parameterisation | chosen | compile s | sampling s | max R-hat | "
-             "min bulk ESS | min tail ESS | ESS/s (bulk) | divergences | verdict |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| groups.parameterisation | chosen | chains x draws | compile s | sampling s | "
+             "max R-hat | min bulk ESS | min tail ESS | ESS/s (bulk) | divergences | verdict |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         chosen = ", ".join(f"{k} {v}" for k, v in r["parameterisation"].items())
-        lines.append(f"| {r['config']} | {chosen} | {r['compile_s']:.0f} | {r['sampling_s']:.0f} "
+        lines.append(f"| {r['config']} | {chosen} | {r['chains']}x{r['draws']} "
+                     f"| {r['compile_s']:.0f} | {r['sampling_s']:.0f} "
                      f"| {r['max_rhat']:.3f} | {r['min_ess_bulk']:.0f} | {r['min_ess_tail']:.0f} "
                      f"| {r['min_ess_bulk'] / r['sampling_s']:.2f} | {r['divergences']} | "
                      f"{r['verdict']} |")

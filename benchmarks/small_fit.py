@@ -1,7 +1,7 @@
 """A small, quick fit of models/capability.toml (simulated cep2021, ~1,300 respondents,
 2 chains x 300 draws after 400 tuning steps): convergence numbers and 90% coverage of the truth.
 
-    python benchmarks/small_fit.py [--seed 21] [--n-population 40000]
+    python benchmarks/small_fit.py [--seed 21] [--n-population 40000] [--spec models/x.toml]
 
 Used to compare model parameterisations quickly (docs/models.md, docs/validation.md).
 """
@@ -17,8 +17,9 @@ from capmodel.spec import load_spec
 p = argparse.ArgumentParser()
 p.add_argument("--seed", type=int, default=21)
 p.add_argument("--n-population", type=int, default=40_000)
+p.add_argument("--spec", default="models/capability.toml")
 args = p.parse_args()
-spec = load_spec("models/capability.toml")
+spec = load_spec(args.spec)
 sim = simulate("cep2021", seed=args.seed, n_population=args.n_population)
 f = fit(spec, sim.survey, draws=300, tune=400, chains=2, seed=5, progressbar=False, verbose=False)
 d = f.manifest["diagnostics"]

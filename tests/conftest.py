@@ -1,4 +1,6 @@
-"""Shared fixtures: a small valid CEP-like table and its schema."""
+"""Shared fixtures: a small valid CEP-like table and its schema; one small simulated survey and
+one small fit of models/capability.toml shared by the whole session (a model's first numba
+compile costs 1-2 minutes, so every test that needs a fit uses this one)."""
 
 from __future__ import annotations
 
@@ -73,3 +75,34 @@ def frame() -> pd.DataFrame:
 def schema() -> Schema:
     """The schema matching :func:`frame`."""
     return _schema()
+
+
+SMALL_FIT_SETTINGS = {"draws": 300, "tune": 400, "chains": 2, "progressbar": False,
+                      "verbose": False}
+
+
+@pytest.fixture(scope="session")
+def sim():
+    from capmodel.simulate import simulate
+
+    return simulate("cep2021", seed=21, n_population=40_000)
+
+
+@pytest.fixture(scope="session")
+def spec():
+    from capmodel.spec import load_spec
+
+    return load_spec("models/capability.toml")
+
+
+@pytest.fixture(scope="session")
+def small_fit(sim, spec):
+    import capmodel
+
+    return capmodel.fit(spec, sim.survey, seed=5, **SMALL_FIT_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def saved_small_fit(small_fit, tmp_path_factory):
+    """The session's small fit saved under a temporary ``fits/small`` directory."""
+    return small_fit.save(tmp_path_factory.mktemp("fits") / "small")

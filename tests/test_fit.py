@@ -1,7 +1,7 @@
 """Fitting by NUTS on small simulated data: recovery, reproducibility, provenance, fit store.
 
-One small fit is shared by the module (the first numba compile of a model costs 1-2 minutes
-on a fresh machine; later ones in the same process reuse it).
+One small fit is shared by the test session (tests/conftest.py: the first numba compile of a
+model costs 1-2 minutes on a fresh machine; later ones in the same process reuse it).
 """
 
 import json
@@ -10,30 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import SMALL_FIT_SETTINGS as SETTINGS
 
 import capmodel
 from capmodel.cli import main
 from capmodel.fitting import FitFileError, load_fit
-from capmodel.simulate import simulate
 from capmodel.simulate.recovery import recovery_table, true_values
-from capmodel.spec import load_spec
 
-SETTINGS = {"draws": 300, "tune": 400, "chains": 2, "progressbar": False, "verbose": False}
-
-
-@pytest.fixture(scope="module")
-def sim():
-    return simulate("cep2021", seed=21, n_population=40_000)
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_spec("models/capability.toml")
-
-
-@pytest.fixture(scope="module")
-def small_fit(sim, spec):
-    return capmodel.fit(spec, sim.survey, seed=5, **SETTINGS)
+# the fixtures sim, spec and small_fit (seed 5, SETTINGS) are shared by the session
 
 
 def test_posterior_covers_the_simulators_truth(small_fit, sim):

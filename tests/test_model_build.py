@@ -132,3 +132,50 @@ def test_prior_check_cli_reports_every_response_level(sim, tmp_path, capsys):
     out = capsys.readouterr().out
     for words in ("training", "cap_orientation", "a_little", "prior_q05", "observed"):
         assert words in out
+
+
+def test_integrated_residual_model_matches_the_generative_one(sim, spec):
+    """Same parameters; the integrated model has no residual and no observed variables, and its
+    log-likelihood equals the generative model's with the residual integrated numerically."""
+    import dataclasses
+
+    import pytensor
+
+    design = build_design(spec, load_data(sim.survey, spec.schema))
+    generative = build_model(spec, design)
+    integrated = build_model(dataclasses.replace(spec, residual="integrated",
+                                                 quadrature_nodes=41), design, pointwise=True)
+    assert integrated.integrated and not generative.integrated
+    assert integrated.observed == ()
+    free_g = {v.name for v in generative.model.free_RVs}
+    free_i = {v.name for v in integrated.model.free_RVs}
+    assert free_g - free_i == {"capability_residual"} and free_i <= free_g
+    m = integrated.model
+    point = m.initial_point()
+    out = m.replace_rvs_by_values([m["person_loglik"]])[0]
+    fn = pytensor.function(m.value_vars, out, on_unused_input="ignore")
+    lp = fn(*[point[v.name] for v in m.value_vars])
+    assert lp.shape == (len(design.person_labels),) and np.isfinite(lp).all()
+    # brute force: every observed term of the generative model, summed per person, on a grid
+    # of residual values, integrated against N(0, 1) by the trapezoid rule
+    g = generative.model
+    terms = g.logp(vars=[g[name] for name in generative.observed], sum=False)
+    term_fn = pytensor.function(g.value_vars, terms, on_unused_input="ignore")
+    rows = {"y_realisation": design.realisation_obs()[0],
+            "y_binary_indicator": design.indicator_obs("binary")[0]}
+    for n in design.ordinal_level_counts():
+        rows[f"y_ordinal{n}_indicator"] = design.indicator_obs("ordinal", n)[0]
+    n_persons = len(design.person_labels)
+    grid = np.linspace(-8, 8, 401)
+    ll = np.zeros((grid.size, n_persons))
+    gpoint = {**g.initial_point(), **point}
+    for k, e in enumerate(grid):
+        gpoint["capability_residual"] = np.full(n_persons, e)
+        values = term_fn(*[gpoint[v.name] for v in g.value_vars])
+        for name, v in zip(generative.observed, values, strict=True):
+            ll[k] += np.bincount(design.person_of_row[rows[name]], weights=v,
+                                 minlength=n_persons)
+    log_phi = -0.5 * grid**2 - 0.5 * np.log(2 * np.pi)
+    top = (ll + log_phi[:, None]).max(axis=0)
+    exact = top + np.log(np.trapezoid(np.exp(ll + log_phi[:, None] - top), grid, axis=0))
+    np.testing.assert_allclose(lp, exact, atol=1e-4)

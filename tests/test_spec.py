@@ -61,6 +61,13 @@ def _with(path: list[str], value):
     (["sampling", "draws"], 0, "sampling.draws must be a whole number >= 1"),
     (["groups", "varying_slopes"], {"region": ["coffee"]}, "['coffee'] not among the model "
                                                            "supports"),
+    (["model", "capability_residual"], "marginal", "model.capability_residual = 'marginal' is "
+                                                   "not allowed; expected one of ['sampled', "
+                                                   "'integrated']"),
+    (["model", "quadrature_nodes"], 2, "model.quadrature_nodes = 2 is not allowed"),
+    (["model", "quadrature_nodes"], "15", "expected an integer from 3 to 101"),
+    (["sampling", "adaptation"], "full", "sampling.adaptation = 'full' is not allowed; expected "
+                                         "one of ['diag', 'low_rank']"),
 ])
 def test_bad_specs_name_the_key_and_the_choices(path, value, message):
     with pytest.raises(SchemaError) as exc:

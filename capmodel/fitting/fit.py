@@ -71,12 +71,13 @@ class Fit:
 def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
         draws: int | None = None, tune: int | None = None, chains: int | None = None,
         seed: int | None = None, sampler: str | None = None, target_accept: float | None = None,
-        progressbar: bool = True, verbose: bool = True) -> Fit:
+        adaptation: str | None = None, progressbar: bool = True, verbose: bool = True) -> Fit:
     """Fit ``spec`` to ``data`` by NUTS.
 
     ``spec``: a :class:`Spec` or a TOML path. ``data``: validated :class:`Data`, a DataFrame or
     a CSV/Parquet path (validated against the spec's schema). Settings default to the spec's
-    ``[sampling]`` table; ``sampler`` is 'nutpie' (default), 'pymc' or 'numpyro'. Prints the
+    ``[sampling]`` table; ``sampler`` is 'nutpie' (default), 'pymc' or 'numpyro';
+    ``adaptation`` is nutpie's mass matrix, 'diag' or 'low_rank'. Prints the
     convergence summary at the end unless ``verbose=False``.
     """
     if not isinstance(spec, Spec):
@@ -88,6 +89,7 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
         "draws": draws or s.draws, "tune": tune or s.tune, "chains": chains or s.chains,
         "seed": s.seed if seed is None else int(seed), "sampler": sampler or s.sampler,
         "target_accept": target_accept or s.target_accept, "max_treedepth": s.max_treedepth,
+        "adaptation": adaptation or s.adaptation,
     }
     t0 = time.perf_counter()
     design = build_design(spec, data)
@@ -96,6 +98,8 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
     key = hashlib.sha256((spec.to_json() + data.dataset.attrs["data_hash"]).encode()).hexdigest()
     run = run_nuts(built.model, progressbar=progressbar, cache_key=key, **settings)
     idata = run.idata
+    if "constant_data" in idata.children:  # the design arrays; the "data" group holds the data
+        del idata["constant_data"]
     for group in ("posterior", "sample_stats", "observed_data"):
         idata[group].attrs.pop("created_at", None)
     idata["data"] = xr.DataTree(data.dataset)

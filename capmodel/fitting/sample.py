@@ -24,11 +24,12 @@ _MAX_COMPILED = 4
 
 def run_nuts(model: pm.Model, *, sampler: str, draws: int, tune: int, chains: int, seed: int,
              target_accept: float, max_treedepth: int, progressbar: bool,
-             cache_key: str | None = None) -> SamplerRun:
+             adaptation: str = "diag", cache_key: str | None = None) -> SamplerRun:
     """Sample ``model``; compile and sampling times are measured separately.
 
     ``cache_key`` (the spec and data hash) lets a later call in the same process reuse the
-    compiled nutpie model instead of compiling it again.
+    compiled nutpie model instead of compiling it again. ``adaptation`` is nutpie's
+    mass-matrix adaptation ('diag' or 'low_rank'); PyMC's and numpyro's NUTS adapt a diagonal one.
     """
     cores = min(chains, os.cpu_count() or 1)
     if sampler == "nutpie":
@@ -46,7 +47,7 @@ def run_nuts(model: pm.Model, *, sampler: str, draws: int, tune: int, chains: in
         t1 = time.perf_counter()
         idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores,
                               seed=seed, progress_bar=progressbar, target_accept=target_accept,
-                              maxdepth=max_treedepth)
+                              maxdepth=max_treedepth, adaptation=adaptation)
         t2 = time.perf_counter()
         patch_nutpie_idata(idata, model, sampling_time=t2 - t1)
         return SamplerRun(idata, t1 - t0, t2 - t1)

@@ -9,6 +9,12 @@ Realisations (row = person x wave):
     logit P(R_r = 1) = realisation_intercept_r + capability_loading_r theta_i + direct_effect_r . s
                        + realisation_covariate_r . z + sum_g realisation_<g>_effect[r, g]
                        + time_effect_r log(months / 6)
+
+By default (``model.capability_residual = "integrated"``) the residual is integrated out of
+each person's likelihood by Gauss-Hermite quadrature (capmodel.model.integrated) and the
+responses enter through one ``pm.Potential``; ``generative=True`` (or ``"sampled"``) builds the
+same model with one sampled residual per person and observed response variables, which is what
+prior and posterior predictive simulation use.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pymc.distributions.transforms import ordered
 
 from capmodel.model.design import Design
 from capmodel.model.groups import choose_parameterisation, group_effect, nested_effect
+from capmodel.model.integrated import BIG, person_layout, person_loglik
 from capmodel.spec import Spec
 
 
@@ -31,11 +38,12 @@ class BuiltModel:
 
     model: pm.Model
     parameterisation: dict[str, str]
-    observed: tuple[str, ...]
+    observed: tuple[str, ...]  # observed response variables (generative build only)
     notes: tuple[str, ...]
+    integrated: bool = False  # the residual is integrated out (responses in a Potential)
 
 
-def _coords(spec: Spec, d: Design) -> dict[str, list]:
+def _coords(spec: Spec, d: Design, integrated: bool) -> dict[str, list]:
     coords: dict[str, list] = {"person": list(d.person_labels)}
     if spec.latent:
         coords["support"] = list(d.supports)
@@ -47,15 +55,17 @@ def _coords(spec: Spec, d: Design) -> dict[str, list]:
             if j.kind == "ordinal":
                 coords[f"{j.name}_cut"] = [f"{a}|{b}" for a, b in zip(j.levels[:-1], j.levels[1:],
                                                                       strict=True)]
-        coords["obs_binary_indicator"] = list(range(d.indicator_obs("binary")[0].size))
-        for n_levels in d.ordinal_level_counts():
-            coords[f"obs_ordinal{n_levels}_indicator"] = list(
-                range(d.indicator_obs("ordinal", n_levels)[0].size))
+        if not integrated:
+            coords["obs_binary_indicator"] = list(range(d.indicator_obs("binary")[0].size))
+            for n_levels in d.ordinal_level_counts():
+                coords[f"obs_ordinal{n_levels}_indicator"] = list(
+                    range(d.indicator_obs("ordinal", n_levels)[0].size))
     if d.realisations:
         coords["realisation"] = list(d.realisations)
         coords["direct_support"] = list(d.direct_supports)
         coords["realisation_term"] = list(d.realisation_terms)
-        coords["obs_realisation"] = list(range(d.realisation_obs()[0].size))
+        if not integrated:
+            coords["obs_realisation"] = list(range(d.realisation_obs()[0].size))
     for g in d.groups + d.interactions:
         coords[g.name] = list(g.labels)
     for g, ks in spec.varying_slopes:
@@ -63,9 +73,18 @@ def _coords(spec: Spec, d: Design) -> dict[str, list]:
     return {k: v for k, v in coords.items() if len(v) or k == "person"}
 
 
-def build_model(spec: Spec, d: Design) -> BuiltModel:
-    """The PyMC model of ``spec`` on design ``d``."""
-    coords = _coords(spec, d)
+def build_model(spec: Spec, d: Design, generative: bool = False,
+                pointwise: bool = False) -> BuiltModel:
+    """The PyMC model of ``spec`` on design ``d``.
+
+    ``generative=True`` samples one capability residual per person and observes every response
+    (for prior/posterior predictive simulation); otherwise the residual is integrated out when
+    the spec says so (the default), which is the model NUTS samples. ``pointwise=True`` adds
+    the deterministic ``person_loglik[person]`` (each person's marginal log-likelihood, for LOO)
+    to an integrated model.
+    """
+    integrated = spec.latent and spec.residual == "integrated" and not generative
+    coords = _coords(spec, d, integrated)
     parameterisation = {g.name: choose_parameterisation(g.persons_per_level,
                                                         spec.parameterisation_of(g.name))
                         for g in d.groups}
@@ -74,23 +93,74 @@ def build_model(spec: Spec, d: Design) -> BuiltModel:
     observed: list[str] = []
     loglik_terms = []
     with pm.Model(coords=coords) as model:
-        theta_rows, shift = None, None
+        m, shift, rho = None, None, None
         if spec.latent:
-            theta, shift = _capability(spec, d, parameterisation)
-            theta_rows = theta[d.person_of_row]
-            observed += _measurement(spec, d, theta_rows, shift, loglik_terms)
+            m, shift = _capability(spec, d, parameterisation)
+            loading, nu, cuts = _measurement_parameters(spec, d, shift)
         if d.realisations:
-            observed += _realisations(spec, d, theta_rows, shift, parameterisation,
-                                      loglik_terms)
-        if d.weights is not None:
-            # survey-weighted pseudo-likelihood: each row's log-likelihood counted w times
-            pm.Potential("survey_weight_adjustment",
-                         pt.sum([pt.sum((w - 1.0) * lp) for w, lp in loglik_terms]))
+            eta, rho = _realisation_predictor(spec, d, shift, parameterisation)
+        if integrated:
+            lp = person_loglik(
+                _layout(d), m, spec.quadrature_nodes, data=_data, loading=loading,
+                cut_table=_cut_table(d, nu, cuts),
+                realisation_eta=eta if d.realisations else None, capability_loading=rho)
+            weights = _person_weights(d)
+            if pointwise:
+                pm.Deterministic("person_loglik", lp, dims="person")
+            pm.Potential("marginal_loglik", pt.sum(lp if weights is None else weights * lp))
+        else:
+            theta_rows = None
+            if spec.latent:
+                e = pm.Normal("capability_residual", 0.0, 1.0, dims="person")
+                theta_rows = (m + e)[_data("person_of_row", d.person_of_row)]
+                observed += _measurement_observed(d, theta_rows, loading, nu, cuts,
+                                                  loglik_terms)
+            if d.realisations:
+                if theta_rows is not None:
+                    eta = eta + theta_rows[:, None] * rho[None, :]
+                observed += _realisations_observed(d, eta, loglik_terms)
+            if d.weights is not None:
+                # survey-weighted pseudo-likelihood: each row's log-likelihood counted w times
+                pm.Potential("survey_weight_adjustment",
+                             pt.sum([pt.sum((w - 1.0) * lp) for w, lp in loglik_terms]))
     notes = list(d.notes)
     if d.weights is not None:
         notes.append("survey-weighted pseudo-likelihood: posterior intervals are NOT calibrated "
                      "(they treat the weighted sample as if it were the population)")
-    return BuiltModel(model, parameterisation, tuple(observed), tuple(notes))
+    return BuiltModel(model, parameterisation, tuple(observed), tuple(notes), integrated)
+
+
+def _data(name: str, values: np.ndarray) -> pt.TensorVariable:
+    """A design array as ``pm.Data``. Arrays baked into the graph as constants become global
+    arrays of the compiled numba function, which numba will not cache on disk: every process
+    would compile the model again (docs/benchmarks.md, compile times)."""
+    return pm.Data(f"design__{name}", np.ascontiguousarray(values))
+
+
+def _layout(d: Design):
+    return person_layout(d.person_of_row, len(d.person_labels),
+                         [(j.rows, j.values) for j in d.indicators], d.realisation_y)
+
+
+def _person_weights(d: Design) -> np.ndarray | None:
+    """A person's survey weight: the mean of their rows' weights."""
+    if d.weights is None:
+        return None
+    n = len(d.person_labels)
+    return (np.bincount(d.person_of_row, weights=d.weights, minlength=n)
+            / np.bincount(d.person_of_row, minlength=n))
+
+
+def _cut_table(d: Design, nu, cuts: dict) -> pt.TensorVariable:
+    """(J, Lmax + 1) cutpoints on the sampling scale, padded with -BIG / +BIG."""
+    width = max(len(j.levels) for j in d.indicators) + 1
+    binary = [j.name for j in d.indicators if j.kind == "binary"]
+    rows = []
+    for j in d.indicators:
+        inner = (-nu[binary.index(j.name)])[None] if j.kind == "binary" else cuts[j.name]
+        pad = width - len(j.levels)
+        rows.append(pt.concatenate([np.full(1, -BIG), inner, np.full(pad, BIG)]))
+    return pt.stack(rows)
 
 
 def _centred(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +171,8 @@ def _centred(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]
                 ) -> tuple[pt.TensorVariable, pt.TensorVariable]:
-    """Capability with centred predictors, and the shift back to the documented origin.
+    """Capability without its residual, with centred predictors, and the shift back to the
+    documented origin.
 
     theta = theta_c + shift, where shift = mean(S) beta + mean(C) gamma + mean(X) delta is the
     same for every person: centring changes no effect, only where the intercepts sit (they are
@@ -109,18 +180,18 @@ def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]
     """
     s_c, s_mean = _centred(d.support_person)
     beta = spec.prior("support_effect").rv("support_effect", dims="support")
-    m = pt.dot(s_c, beta)
+    m = pt.dot(_data("support_centred", s_c), beta)
     shift = pt.dot(s_mean, beta)
     if d.conversion_terms:
         c_c, c_mean = _centred(d.conversion_x)
         gamma = spec.prior("conversion").rv("conversion", dims="conversion_term")
-        m = m + pt.dot(c_c, gamma)
+        m = m + pt.dot(_data("conversion_centred", c_c), gamma)
         shift = shift + pt.dot(c_mean, gamma)
     if d.capability_terms:
         x_c, x_mean = _centred(d.capability_x)
         delta = spec.prior("capability_covariate").rv("capability_covariate",
                                                       dims="capability_term")
-        m = m + pt.dot(x_c, delta)
+        m = m + pt.dot(_data("capability_covariate_centred", x_c), delta)
         shift = shift + pt.dot(x_mean, delta)
     if "capability" in spec.groups_in:
         for g in d.groups + d.interactions:
@@ -130,48 +201,58 @@ def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]
                                     g.parent_of_level)
             else:
                 eff = group_effect(f"{g.name}_effect", sd, g.name, parameterisation[g.name])
-            m = m + eff[g.of_person]
+            m = m + eff[_data(f"{g.name}_of_person", g.of_person)]
     for gname, ks in spec.varying_slopes:
         g = next(x for x in d.groups if x.name == gname)
         sd = spec.prior("slope_sd").rv(f"{gname}_slope_sd", dims=f"{gname}_slope_support")
         u = group_effect(f"{gname}_slope", sd[:, None], (f"{gname}_slope_support", gname),
                          parameterisation[gname])
         cols = [d.supports.index(k) for k in ks]
-        m = m + pt.sum(d.support_person[:, cols] * u[:, g.of_person].T, axis=1)
-    e = pm.Normal("capability_residual", 0.0, 1.0, dims="person")
-    return m + e, shift
+        m = m + pt.sum(_data(f"{gname}_slope_support", d.support_person[:, cols])
+                       * u[:, _data(f"{gname}_of_person", g.of_person)].T, axis=1)
+    return m, shift
 
 
-def _measurement(spec: Spec, d: Design, theta_rows: pt.TensorVariable, shift: pt.TensorVariable,
-                 loglik_terms: list) -> list[str]:
-    """One vectorised term for all binary indicators, one per number of ordinal levels.
+def _measurement_parameters(spec: Spec, d: Design, shift: pt.TensorVariable):
+    """Loadings, binary intercepts and ordinal cutpoints on the sampling scale.
 
-    ``theta_rows`` is centred capability; intercepts and cutpoints are sampled on that scale
+    Capability is centred while sampling; intercepts and cutpoints are sampled on that scale
     (``*_c``) and reported on the documented one: nu = nu_c - loading * shift and
     cutpoints = cutpoints_c + loading * shift.
     """
     loading = spec.prior("loading").rv("loading", dims="indicator")
     binary = [i for i, j in enumerate(d.indicators) if j.kind == "binary"]
-    names = []
+    nu = None
     if binary:
         nu = spec.prior("indicator_intercept").rv("indicator_intercept_c", dims="binary_indicator")
         pm.Deterministic("indicator_intercept", nu - loading[binary] * shift,
                          dims="binary_indicator")
-        rows, items, y = d.indicator_obs("binary")
-        position = np.zeros(len(d.indicators), dtype=np.int64)
-        position[binary] = np.arange(len(binary))
-        eta = nu[position[items]] + loading[items] * theta_rows[rows]
-        rv = pm.Bernoulli("y_binary_indicator", logit_p=eta, observed=y,
-                          dims="obs_binary_indicator")
-        if d.weights is not None:
-            loglik_terms.append((d.weights[rows], pm.logp(rv, y)))
-        names.append("y_binary_indicator")
     cuts = {}
     for i, j in enumerate(d.indicators):
         if j.kind == "ordinal":
             cuts[j.name] = _cutpoints(spec, j.name, len(j.levels) - 1)
             pm.Deterministic(f"cutpoints__{j.name}", cuts[j.name] + loading[i] * shift,
                              dims=f"{j.name}_cut")
+    return loading, nu, cuts
+
+
+def _measurement_observed(d: Design, theta_rows: pt.TensorVariable, loading, nu, cuts: dict,
+                          loglik_terms: list) -> list[str]:
+    """Observed indicators: one vectorised term for all binary indicators, one per number of
+    ordinal levels."""
+    binary = [i for i, j in enumerate(d.indicators) if j.kind == "binary"]
+    names = []
+    if binary:
+        rows, items, y = d.indicator_obs("binary")
+        position = np.zeros(len(d.indicators), dtype=np.int64)
+        position[binary] = np.arange(len(binary))
+        eta = (nu[_data("binary_position", position[items])]
+               + loading[_data("binary_item", items)] * theta_rows[_data("binary_row", rows)])
+        rv = pm.Bernoulli("y_binary_indicator", logit_p=eta, observed=_data("binary_y", y),
+                          dims="obs_binary_indicator")
+        if d.weights is not None:
+            loglik_terms.append((d.weights[rows], pm.logp(rv, y)))
+        names.append("y_binary_indicator")
     for n_levels in d.ordinal_level_counts():
         rows, items, y = d.indicator_obs("ordinal", n_levels)
         members = sorted(set(items.tolist()))
@@ -179,8 +260,11 @@ def _measurement(spec: Spec, d: Design, theta_rows: pt.TensorVariable, shift: pt
         slot = np.zeros(len(d.indicators), dtype=np.int64)
         slot[members] = np.arange(len(members))
         name = f"y_ordinal{n_levels}_indicator"
-        rv = pm.OrderedLogistic(name, eta=loading[items] * theta_rows[rows],
-                                cutpoints=table[slot[items]], observed=y, compute_p=False,
+        items_data = _data(f"ordinal{n_levels}_item", items)
+        rv = pm.OrderedLogistic(name, eta=loading[items_data]
+                                * theta_rows[_data(f"ordinal{n_levels}_row", rows)],
+                                cutpoints=table[_data(f"ordinal{n_levels}_slot", slot[items])],
+                                observed=_data(f"ordinal{n_levels}_y", y), compute_p=False,
                                 dims=f"obs_ordinal{n_levels}_indicator")
         if d.weights is not None:
             loglik_terms.append((d.weights[rows], pm.logp(rv, y)))
@@ -201,30 +285,30 @@ def _cutpoints(spec: Spec, name: str, n_cut: int) -> pt.TensorVariable:
     return p.rv(f"cutpoints_c__{name}", **kw)
 
 
-def _realisations(spec: Spec, d: Design, theta_rows, shift, parameterisation: dict[str, str],
-                  loglik_terms: list) -> list[str]:
-    """Realisations with centred predictors; ``realisation_intercept`` is reported on the
-    documented scale: alpha = alpha_c - rho * shift - direct . mean(s) - zeta . mean(z)."""
+def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[str, str]):
+    """(N, R) realisation predictors without the capability term, and the capability loading
+    (None without a latent). Predictors are centred; ``realisation_intercept`` is reported on
+    the documented scale: alpha = alpha_c - rho * shift - direct . mean(s) - zeta . mean(z)."""
     n, r = d.realisation_y.shape
     alpha_c = spec.prior("realisation_intercept").rv("realisation_intercept_c",
                                                      dims="realisation")
     eta = pt.broadcast_to(alpha_c[None, :], (n, r))
     alpha = alpha_c
-    if theta_rows is not None:
+    rho = None
+    if spec.latent:
         rho = spec.prior("capability_loading").rv("capability_loading", dims="realisation")
-        eta = eta + theta_rows[:, None] * rho[None, :]
         alpha = alpha - rho * shift
     for group, x, dim in (("direct_effect", d.direct_x, "direct_support"),
                           ("realisation_covariate", d.realisation_x, "realisation_term")):
         if x.shape[1]:
             x_c, x_mean = _centred(x)
             coef = spec.prior(group).rv(group, dims=("realisation", dim))
-            eta = eta + pt.dot(x_c, coef.T)
+            eta = eta + pt.dot(_data(f"{group}_centred", x_c), coef.T)
             alpha = alpha - pt.dot(coef, x_mean)
     pm.Deterministic("realisation_intercept", alpha, dims="realisation")
     if d.log_time is not None:
         tau = spec.prior("time_effect").rv("time_effect", dims="realisation")
-        eta = eta + d.log_time[:, None] * tau[None, :]
+        eta = eta + _data("log_time", d.log_time)[:, None] * tau[None, :]
     if "realisations" in spec.groups_in:
         for g in d.groups + d.interactions:
             # one sd per group factor, shared by the realisations: with few groups (4
@@ -236,9 +320,15 @@ def _realisations(spec: Spec, d: Design, theta_rows, shift, parameterisation: di
             else:
                 b = group_effect(f"realisation_{g.name}_effect", sd, ("realisation", g.name),
                                  parameterisation[g.name])
-            eta = eta + b[:, g.of_row].T
+            eta = eta + b[:, _data(f"{g.name}_of_row", g.of_row)].T
+    return eta, rho
+
+
+def _realisations_observed(d: Design, eta, loglik_terms: list) -> list[str]:
     rows, cols, y = d.realisation_obs()
-    rv = pm.Bernoulli("y_realisation", logit_p=eta[rows, cols], observed=y, dims="obs_realisation")
+    rv = pm.Bernoulli("y_realisation",
+                      logit_p=eta[_data("realisation_row", rows), _data("realisation_col", cols)],
+                      observed=_data("realisation_y", y), dims="obs_realisation")
     if d.weights is not None:
         loglik_terms.append((d.weights[rows], pm.logp(rv, y)))
     return ["y_realisation"]

@@ -152,10 +152,10 @@ def _parent_codes(ds: xr.Dataset, g: str, parent: str, n_levels: int) -> np.ndar
     return out
 
 
-def build_design(spec: Spec, data: Data) -> Design:
-    """Arrays for ``spec`` from validated, encoded ``data`` (see :class:`Design`)."""
-    ds = data.dataset
-    validated = data.validated
+def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
+    """Arrays for ``spec`` from validated, encoded ``data`` (see :class:`Design`); the encoded
+    dataset alone is enough (a saved fit's ``data`` group)."""
+    ds = data if isinstance(data, xr.Dataset) else data.dataset
     clash = [g for g in spec.groups if g in RESERVED_DIMS]
     if clash:
         raise SchemaError(f"group column(s) {clash} clash with capmodel's dimension names "
@@ -165,7 +165,8 @@ def build_design(spec: Spec, data: Data) -> Design:
     n_persons = len(person_labels)
     n_rows = person_of_row.size
     first = _first_rows(person_of_row, n_persons)
-    refs = dict(validated.references)
+    refs = {str(v.attrs["column"]): str(v.attrs["reference"]) for k, v in ds.data_vars.items()
+            if k.startswith("covariate__") and "reference" in v.attrs}
     notes: list[str] = []
 
     # supports, person level
@@ -240,7 +241,8 @@ def build_design(spec: Spec, data: Data) -> Design:
         _check_person_constant(g, codes, person_of_row, first, person_labels)
         labels = tuple(str(v) for v in ds[f"level__{g}"].values)
         counts = np.bincount(codes[first], minlength=len(labels))
-        parent = validated.nesting.get(g) if spec.group_structure == "nested" else None
+        parent = (ds[f"group__{g}"].attrs.get("within") if spec.group_structure == "nested"
+                  else None)
         if parent is not None and parent not in spec.groups:
             parent = None  # nested in a group the model leaves out: plain effects
         parent_of_level = (ds[f"group__{g}__parent"].values.astype(np.int64)

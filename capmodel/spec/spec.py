@@ -16,18 +16,21 @@ from capmodel.data.schema import Schema, SchemaError, check_choice, check_keys
 from capmodel.spec.priors import DEFAULT_PRIORS, Prior, parse_prior
 
 PARAMETERISATIONS = ("auto", "centred", "noncentred")
+RESIDUALS = ("sampled", "integrated")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
+ADAPTATIONS = ("diag", "low_rank")
 
 _TOP = {"name", "description", "schema", "model", "capability", "measurement", "realisations",
         "groups", "priors", "likelihood", "sampling"}
 _SECTIONS: dict[str, set[str]] = {
-    "model": {"latent_capability", "confounders"},
+    "model": {"latent_capability", "confounders", "capability_residual", "quadrature_nodes"},
     "capability": {"supports", "factors", "conversion"},
     "measurement": {"indicators"},
     "realisations": {"outcomes", "direct_effects", "factors", "time"},
     "groups": {"columns", "structure", "interaction", "parameterisation", "varying_slopes", "in"},
     "likelihood": {"weighted"},
-    "sampling": {"draws", "tune", "chains", "target_accept", "sampler", "seed", "max_treedepth"},
+    "sampling": {"draws", "tune", "chains", "target_accept", "sampler", "seed", "max_treedepth",
+                 "adaptation"},
 }
 
 
@@ -42,6 +45,7 @@ class Sampling:
     sampler: str = "nutpie"
     seed: int = 1
     max_treedepth: int = 10
+    adaptation: str = "diag"  # nutpie's mass-matrix adaptation
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Spec:
     schema: Schema
     description: str = ""
     latent: bool = True
+    residual: str = "sampled"
+    quadrature_nodes: int = 15
     confounders: tuple[str, ...] = ()
     supports: tuple[str, ...] = ()
     capability_factors: tuple[str, ...] = ()
@@ -158,6 +164,12 @@ def spec_from_dict(raw: dict[str, Any], base: Path = Path("."),
     factors = [c.column for c in schema.factors]
     covariates = [c.column for c in schema.covariates()]
     latent = _bool("model.latent_capability", model.get("latent_capability", True))
+    residual = _choice("model.capability_residual", model.get("capability_residual", "sampled"),
+                       RESIDUALS)
+    nodes = model.get("quadrature_nodes", 15)
+    if isinstance(nodes, bool) or not isinstance(nodes, int) or not 3 <= nodes <= 101:
+        raise SchemaError(f"model.quadrature_nodes = {nodes!r} is not allowed; expected an "
+                          "integer from 3 to 101 (default 15)")
     confounders = _names("model.confounders", model.get("confounders",
                                                          [c.column for c in schema.confounders]),
                          covariates, "covariates (schema factors or confounders)")
@@ -244,6 +256,7 @@ def spec_from_dict(raw: dict[str, Any], base: Path = Path("."),
     source = {k: v for k, v in raw.items() if k != "schema"}
     return Spec(
         name=name, schema=schema, description=str(raw.get("description", "")), latent=latent,
+        residual=residual, quadrature_nodes=nodes,
         confounders=tuple(confounders), supports=tuple(supports),
         capability_factors=tuple(cap_factors), conversion=tuple(conversion),
         indicators=tuple(indicators) if latent else (), realisations=tuple(realisations),
@@ -272,6 +285,8 @@ def _sampling(d: dict[str, Any]) -> Sampling:
         kw["target_accept"] = float(v)
     if "sampler" in d:
         kw["sampler"] = _choice("sampling.sampler", d["sampler"], SAMPLERS)
+    if "adaptation" in d:
+        kw["adaptation"] = _choice("sampling.adaptation", d["adaptation"], ADAPTATIONS)
     return Sampling(**kw)
 
 

@@ -1,0 +1,113 @@
+"""Posterior predictive checks: observed vs replicated shares of every response level.
+
+Replication is *mixed*: each replicate draws new capability residuals for the same persons
+(same covariates, supports and groups) from their N(0, 1) distribution, with the parameters
+from the posterior. This checks the model's population structure rather than each person's
+fitted residual, and it is the only replication possible for integrated-residual fits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from capmodel.model import build_design, build_model
+from capmodel.model.design import Design
+
+
+def thinned_posterior(posterior: xr.Dataset, draws: int | None) -> xr.Dataset:
+    """At most ``draws`` draws in total, evenly spaced over chains and draws."""
+    if draws is None:
+        return posterior
+    per_chain = max(1, draws // posterior.sizes["chain"])
+    step = max(1, posterior.sizes["draw"] // per_chain)
+    return posterior.isel(draw=slice(None, None, step)).isel(draw=slice(0, per_chain))
+
+
+def replicate(fit, draws: int | None = 200, seed: int = 1) -> tuple[Design, xr.Dataset]:
+    """Replicated responses (``y_*`` variables over chain, draw, obs) and the design they
+    index. ``draws``: number of posterior draws used (None: all)."""
+    design = build_design(fit.spec, fit.data)
+    built = build_model(fit.spec, design, generative=True)
+    post = thinned_posterior(fit.posterior, draws)
+    post = post.drop_vars([v for v in post.data_vars if v == "capability_residual"])
+    with built.model:
+        pp = pm.sample_posterior_predictive(post, var_names=list(built.observed),
+                                            random_seed=seed, progressbar=False)
+    return design, pp["posterior_predictive"].dataset
+
+
+def _responses(design: Design, rep: xr.Dataset):
+    """(response, level label, rows, observed 0/1, replicated 0/1 (sample, obs)) per level."""
+    if "y_realisation" in rep:
+        rows, cols, y = design.realisation_obs()
+        sim = rep["y_realisation"].values.reshape(-1, y.size)
+        for i, name in enumerate(design.realisations):
+            sel = cols == i
+            yield name, "yes", rows[sel], y[sel] == 1, sim[:, sel] == 1
+    blocks = [("y_binary_indicator", "binary", None)] + [
+        (f"y_ordinal{n}_indicator", "ordinal", n) for n in design.ordinal_level_counts()]
+    for var, kind, n_levels in blocks:
+        if var not in rep:
+            continue
+        rows, items, y = design.indicator_obs(kind, n_levels)
+        sim = rep[var].values.reshape(-1, y.size)
+        for i in np.unique(items):
+            ind = design.indicators[i]
+            sel = items == i
+            levels = ind.levels if kind == "ordinal" else ("0", "1")
+            for code, level in enumerate(levels):
+                if kind == "binary" and code == 0:
+                    continue
+                yield ind.name, level, rows[sel], y[sel] == code, sim[:, sel] == code
+
+
+def ppc_table(fit, by: tuple[str, ...] = (), draws: int | None = 200, seed: int = 1,
+              ci_prob: float = 0.9) -> pd.DataFrame:
+    """Observed share vs replicated share (mean and ``ci_prob`` interval) for every response
+    level, overall (``by_variable = "all"``) and by each variable in ``by`` (group columns,
+    covariates, or the wave column of the data).
+
+    Columns: response, level, by_variable, by_level, n, observed, replicated_mean,
+    replicated_lo, replicated_hi, outside (the observed share lies outside the interval).
+    """
+    design, rep = replicate(fit, draws=draws, seed=seed)
+    ds = fit.data
+    splits: list[tuple[str, np.ndarray, list[str]]] = [("all", np.zeros(ds.sizes["obs"], int),
+                                                        ["all"])]
+    for v in by:
+        splits.append((v, *_row_codes(ds, v)))
+    lo_q, hi_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
+    out = []
+    for response, level, rows, obs, sim in _responses(design, rep):
+        for var, codes, labels in splits:
+            c = codes[rows]
+            for k, label in enumerate(labels):
+                sel = c == k
+                n = int(sel.sum())
+                if n == 0:
+                    continue
+                shares = sim[:, sel].mean(axis=1)
+                lo, hi = np.quantile(shares, [lo_q, hi_q])
+                o = float(obs[sel].mean())
+                out.append({"response": response, "level": level, "by_variable": var,
+                            "by_level": label, "n": n, "observed": o,
+                            "replicated_mean": float(shares.mean()), "replicated_lo": float(lo),
+                            "replicated_hi": float(hi), "outside": bool(o < lo or o > hi)})
+    return pd.DataFrame(out)
+
+
+def _row_codes(ds: xr.Dataset, column: str) -> tuple[np.ndarray, list[str]]:
+    """Integer code per data row and the labels, for a group, covariate or the wave column."""
+    for prefix in ("group__", "covariate__"):
+        name = f"{prefix}{column}"
+        if name in ds and f"level__{column}" in ds.coords:
+            return ds[name].values.astype(int), [str(x) for x in ds[f"level__{column}"].values]
+    if "wave" in ds and ds["wave"].attrs.get("column") == column or column == "wave":
+        waves = ds["wave"].values
+        labels = sorted(set(waves.tolist()))
+        return np.searchsorted(labels, waves), [str(w) for w in labels]
+    raise KeyError(f"cannot split by {column!r}: not a group, categorical covariate or the "
+                   "wave column of these data")

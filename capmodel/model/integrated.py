@@ -1,0 +1,142 @@
+"""Each person's likelihood with the capability residual integrated out (Gauss-Hermite).
+
+Given the parameters, a person's responses (indicators, and realisations at every wave) are
+independent given capability theta_i = m_i + e_i with e_i ~ N(0, 1), so
+
+    p(y_i) = integral  prod_terms p(term | m_i + e)  phi(e) de
+           ~= sum_q w_q prod_terms p(term | m_i + x_q)
+
+with the probabilists' Gauss-Hermite nodes x_q and weights w_q (normalised to sum to 1).
+This is the marginal-likelihood route of Mplus and lme4's ``nAGQ`` for categorical latent
+variables: NUTS then samples the ~100 model parameters instead of one residual per person,
+which removes the loading-residual correlations that made the sampled-residual model mix
+slowly (docs/benchmarks.md), and yields exact per-person log-likelihoods for LOO.
+
+Every response is a cumulative-logit term: an indicator with levels 0..L-1 has
+P(y = l | theta) = sigmoid(c_{l+1} - lambda theta) - sigmoid(c_l - lambda theta), with c_0 = -BIG
+and c_L = +BIG; a binary indicator is the case L = 2 with c_1 = -nu (logit P(y = 1) = nu +
+lambda theta). Missing responses are masked, never dropped with their person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytensor.tensor as pt
+
+DEFAULT_NODES = 15
+BIG = 1.0e3  # stands in for +-infinity in the padded cutpoint table (keeps gradients finite)
+
+
+def _log_sigmoid(x: pt.TensorVariable) -> pt.TensorVariable:
+    return -pt.softplus(-x)
+
+
+def gauss_hermite(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and log weights for E[f(e)], e ~ N(0, 1)."""
+    if n_nodes < 1:
+        raise ValueError(f"quadrature nodes must be >= 1, got {n_nodes}")
+    x, w = np.polynomial.hermite_e.hermegauss(n_nodes)
+    return x, np.log(w / w.sum())
+
+
+@dataclass(frozen=True)
+class PersonLayout:
+    """Responses laid out per person: row ``row_at[p, s]`` is person p's s-th row (-1: none)."""
+
+    row_at: np.ndarray  # (P, S)
+    indicator_code: np.ndarray  # (P, S, J) level code, -1 missing
+    realisation_y: np.ndarray  # (P, S, R) 0/1, -1 missing
+
+    @property
+    def rows_present(self) -> np.ndarray:
+        return self.row_at >= 0
+
+
+def person_layout(person_of_row: np.ndarray, n_persons: int,
+                  indicators: list[tuple[np.ndarray, np.ndarray]],
+                  realisation_y: np.ndarray) -> PersonLayout:
+    """Dense per-person arrays from row-level responses.
+
+    ``indicators``: for each indicator, (rows with an observed value, their level codes).
+    ``realisation_y``: (N, R) with -1 for missing (R may be 0).
+    """
+    n_rows = person_of_row.size
+    order = np.argsort(person_of_row, kind="stable")
+    counts = np.bincount(person_of_row, minlength=n_persons)
+    starts = np.cumsum(counts) - counts
+    slot = np.empty(n_rows, dtype=np.int64)
+    slot[order] = np.arange(n_rows) - starts[person_of_row[order]]
+    n_slots = int(counts.max()) if n_rows else 0
+    row_at = np.full((n_persons, n_slots), -1, dtype=np.int64)
+    row_at[person_of_row, slot] = np.arange(n_rows)
+    codes = np.full((n_persons, n_slots, len(indicators)), -1, dtype=np.int64)
+    for j, (rows, values) in enumerate(indicators):
+        codes[person_of_row[rows], slot[rows], j] = values
+    real = np.full((n_persons, n_slots, realisation_y.shape[1]), -1, dtype=np.int64)
+    real[person_of_row, slot] = realisation_y
+    return PersonLayout(row_at, codes, real)
+
+
+def person_loglik(layout: PersonLayout, theta_c: pt.TensorVariable, n_nodes: int, *,
+                  data: Callable[[str, np.ndarray], Any] = lambda name, x: x,
+                  loading: pt.TensorVariable | None = None,
+                  cut_table: pt.TensorVariable | None = None,
+                  realisation_eta: pt.TensorVariable | None = None,
+                  capability_loading: pt.TensorVariable | None = None) -> pt.TensorVariable:
+    """log p(y_i | parameters) for every person, the residual integrated out; shape (P,).
+
+    ``theta_c``: (P,) capability without its residual. ``cut_table``: (J, Lmax + 1) padded
+    cutpoints (see module doc). ``realisation_eta``: (N, R) realisation predictors without the
+    capability term; ``capability_loading``: (R,). ``data(name, array)`` wraps each layout
+    array (e.g. as ``pm.Data``).
+    """
+    nodes, log_w = gauss_hermite(n_nodes)
+    terms = _terms(layout, data, loading, cut_table, realisation_eta, capability_loading)
+    # pass 1: nodes of N(0, 1); pass 2: the same rule moved to each person's posterior mean
+    # and sd of the residual estimated from pass 1 (adaptive Gauss-Hermite, as lme4's nAGQ)
+    first = terms(theta_c[:, None] + nodes[None, :]) + log_w[None, :]
+    post = pt.special.softmax(first, axis=1)
+    mu = pt.sum(post * nodes[None, :], axis=1)
+    sd = pt.sqrt(pt.maximum(pt.sum(post * nodes[None, :] ** 2, axis=1) - mu**2, 1e-4))
+    e = mu[:, None] + sd[:, None] * nodes[None, :]  # (P, Q)
+    log_weight = (log_w[None, :] - 0.5 * e**2 + 0.5 * nodes[None, :] ** 2
+                  + pt.log(sd)[:, None])
+    return pt.logsumexp(terms(theta_c[:, None] + e) + log_weight, axis=1)
+
+
+def _terms(layout: PersonLayout, data, loading, cut_table, realisation_eta,
+           capability_loading) -> Callable[[pt.TensorVariable], pt.TensorVariable]:
+    """theta (P, Q) -> sum of every response's log-probability at each node, (P, Q)."""
+    codes = layout.indicator_code
+    y = layout.realisation_y
+    if codes.shape[2]:
+        observed = codes >= 0
+        code = np.where(observed, codes, 0)
+        item = data("indicator_item", np.broadcast_to(np.arange(codes.shape[2]), codes.shape))
+        lower = cut_table[item, data("indicator_code", code)]  # (P, S, J)
+        upper = cut_table[item, data("indicator_code_next", code + 1)]
+        width = pt.log1mexp(lower - upper)[..., None]
+        indicator_mask = data("indicator_observed", observed.astype(float))[..., None]
+    if y.shape[2]:
+        row = data("realisation_row_at", np.where(layout.rows_present, layout.row_at, 0))
+        eta = realisation_eta[row][..., None]  # (P, S, R, 1)
+        sign = data("realisation_sign", np.where(y == 1, 1.0, -1.0))[..., None]
+        realisation_mask = data("realisation_observed", (y >= 0).astype(float))[..., None]
+
+    def total(theta: pt.TensorVariable) -> pt.TensorVariable:
+        out = pt.zeros_like(theta)
+        if codes.shape[2]:
+            x = loading[None, None, :, None] * theta[:, None, None, :]  # (P, S, J, Q)
+            ll = (_log_sigmoid(upper[..., None] - x) + _log_sigmoid(x - lower[..., None])
+                  + width)
+            out = out + pt.sum(ll * indicator_mask, axis=(1, 2))
+        if y.shape[2]:
+            x = eta + capability_loading[None, None, :, None] * theta[:, None, None, :]
+            out = out + pt.sum(_log_sigmoid(sign * x) * realisation_mask, axis=(1, 2))
+        return out
+
+    return total
