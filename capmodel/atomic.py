@@ -11,6 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 @contextmanager
 def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary directory beside ``target``; on success rename it to ``target``.
@@ -24,9 +30,7 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
         raise FileExistsError(f"{target} already exists (pass overwrite=True / --overwrite)")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; give it a normal directory's mode
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; give it a normal directory's mode
     try:
         yield tmp
         if target.exists():
@@ -42,10 +46,12 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    """Write ``text`` to ``path`` through a temporary file and a rename (with the mode a
+    plain ``open(path, "w")`` would give)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)

@@ -13,6 +13,9 @@ Commands:
   simulate      simulate a CEP data set with known truth
   fit           fit a model spec (TOML) to data by NUTS and save the fit
   prior-check   prior predictive check of a model spec on data (no fit)
+  report        write the HTML posterior report of a saved fit
+  compare       compare saved fits by LOO and write an HTML comparison page
+  effects       causal effects from a saved fit (interventions, mediation, attribution...)
 
 Run `capmodel COMMAND --help` for the options of a command."""
 
@@ -87,6 +90,129 @@ def _prior_check(args: argparse.Namespace) -> int:
     return 0
 
 
+EFFECTS_HELP = """Causal effects from a saved fit (docs/effects.md), as a tidy table.
+
+Estimands (--estimand):
+  total        (default) total effects: M(intervention) - M(control) and M(intervention) /
+               M(control) for each realisation and any realisation; with no --intervention,
+               do(k=1) vs do(k=0) for every support and the CEP as received vs no CEP
+  predict      predicted realisation shares under each --intervention (default: observed, none)
+  mediation    natural direct and indirect effects through capability, proportion mediated
+  conversion   effect of each support on capability by level of its conversion factors
+  attribution  probability that a change would not have happened without the CEP (needs --data
+               for the self-reported column)
+  pathways     shares of the five pathway types (needs --data for the failed decisive test)
+  poststratify population shares under each --intervention by post-stratification (MRP) on
+               --population (a table of the population's cell variables, one row per person)
+
+Interventions: "reflection=1", "reflection=1,referral=0", "none" (no CEP: every support 0),
+"observed" (supports as received). Each is contrasted with --control, by default its
+complement (k=1 vs k=0; "none" vs "observed"). Supports an intervention leaves out keep their
+observed values. Population: the fit's survey sample (--weights survey to weight it); each
+person keeps their own posterior residual unless --residual integrated.
+Python: capmodel.effects.total_effects(capmodel.load_fit(FIT), ...).
+"""
+
+
+def _effects(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import capmodel.effects as fx
+    from capmodel.effects.interventions import parse_intervention
+    from capmodel.fitting import load_fit
+
+    interventions = [parse_intervention(t) for t in args.intervention or []]
+    control = parse_intervention(args.control) if args.control else None
+    by = [b.strip() for text in args.by or [] for b in text.split(",") if b.strip()]
+    if args.out and not str(args.out).endswith((".csv", ".json", ".nc")):
+        raise ValueError(f"--out {args.out}: expected a .csv, .json or .nc file")
+    if args.estimand == "poststratify" and not args.population:
+        raise ValueError("--estimand poststratify needs --population FILE (the population's "
+                         "cell variables, one row per person)")
+    fit = load_fit(args.fit)
+    model = fx.effect_model(fit, draws=args.draws, weights=args.weights,
+                            residual=args.residual)
+    for iv in interventions + ([control] if control else []):
+        iv.check(model.units.support_names)
+    for b in by:
+        model.units.split(b)
+    estimand = args.estimand
+    if estimand == "total":
+        contrasts = ([(iv, control or iv.complement()) for iv in interventions]
+                     if interventions else None)
+        result = fx.total_effects(model, contrasts=contrasts, by=by)
+    elif estimand == "predict":
+        result = fx.predict(model, interventions or ["observed", "none"], by=by)
+    elif estimand == "mediation":
+        supports = [k for iv in interventions for k, _ in iv.values] or None
+        result = fx.mediation(model, supports=supports, by=by)
+    elif estimand == "conversion":
+        result = fx.conversion(model, by=by)
+    elif estimand == "attribution":
+        result = fx.attribution(model, data=args.data, by=by)
+    elif estimand == "pathways":
+        result = fx.pathways(model, data=args.data, tau=args.tau, by=by)
+    else:
+        from capmodel.data.io import read_table
+
+        result = fx.poststratify(model, read_table(args.population),
+                                 interventions=interventions or ["observed", "none"], by=by)
+    with pd.option_context("display.width", 160, "display.max_rows", 2000):
+        print(result.text())
+        for name, table in result.extra.items():
+            if name != "persons":  # one row per person: written with --out only as JSON/CSV
+                print(f"\n{name}:\n{table.round(4).to_string(index=False)}")
+    if args.out:
+        out = str(args.out)
+        if out.endswith(".csv"):
+            result.to_csv(out)
+        elif out.endswith(".json"):
+            result.to_json(out)
+        else:
+            result.to_netcdf(out)
+        print(f"written to {out}")
+    return 0
+
+
+REPORT_HELP = """Write the HTML posterior report of a saved fit (docs/report.md).
+
+One self-contained file (figures inline, no request to any other host), written atomically to
+FIT/report.html unless --out is given: run, convergence, model graph, measurement, capability,
+realisations, groups, posterior predictive checks and published figures, with 90%
+equal-tailed intervals throughout. Python: capmodel.load(FIT).report(PATH).
+"""
+
+COMPARE_HELP = """Compare saved fits by PSIS-LOO over persons and write an HTML page.
+
+elpd, SE, differences and their SE, stacking weights and Pareto k diagnostics, with a warning
+when the comparison is unreliable (bad Pareto k, different data, different responses, or a
+difference small against its SE). Python: capmodel.report.compare([FIT, ...], out=PATH).
+"""
+
+
+def _report(args: argparse.Namespace) -> int:
+    from capmodel.report import report_fit_dir
+
+    t0 = time.perf_counter()
+    path = report_fit_dir(args.fit, args.out, ppc_draws=args.ppc_draws,
+                          reference=None if args.reference == "none" else args.reference)
+    size = path.stat().st_size / 2**20
+    print(f"report written to {path} ({size:.1f} MiB, {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from capmodel.report import compare
+
+    c = compare(args.fits, out=args.out, responses=args.responses)
+    cols = ["rank", "model", "elpd", "se", "elpd_diff", "dse", "weight", "k_bad", "k_very_bad"]
+    print(c.table[cols].round(2).to_string(index=False))
+    for w in c.warnings:
+        print(f"warning: {w}")
+    print(f"comparison written to {c.path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="capmodel", description=DESCRIPTION,
@@ -136,7 +262,63 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_positive, default=500, help="prior draws (default 500)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.set_defaults(run=_prior_check)
+
+    p = sub.add_parser("effects", help="causal effects from a saved fit",
+                       description=EFFECTS_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fit", help="fit directory, e.g. fits/NAME")
+    p.add_argument("--estimand", default="total",
+                   choices=["total", "predict", "mediation", "conversion", "attribution",
+                            "pathways", "poststratify"], help="what to compute (default: total)")
+    p.add_argument("--intervention", action="append", metavar="TEXT",
+                   help='e.g. "reflection=1", "reflection=1,referral=0", "none" (repeatable)')
+    p.add_argument("--control", default=None, metavar="TEXT",
+                   help="the control of every contrast (default: each intervention's "
+                        "complement)")
+    p.add_argument("--by", action="append", metavar="COLUMN",
+                   help="subgroups: a factor, confounder, group, support or the wave column "
+                        "(repeatable or comma-separated)")
+    p.add_argument("--weights", choices=["none", "survey"], default="none",
+                   help="weight the survey sample (default: none)")
+    p.add_argument("--residual", choices=["posterior", "integrated"], default="posterior",
+                   help="each person's own posterior residual (default) or e ~ N(0, 1)")
+    p.add_argument("--draws", type=_positive, default=None,
+                   help="use at most this many posterior draws, evenly spaced (default: all)")
+    p.add_argument("--data", default=None,
+                   help="the raw data file, for extra columns (attribution, failed test)")
+    p.add_argument("--population", default=None,
+                   help="poststratify: population table (.parquet, .csv), one row per person")
+    p.add_argument("--tau", type=float, default=0.5,
+                   help="pathways: capability-gain threshold in residual sd (default 0.5)")
+    p.add_argument("--out", default=None, help="write the table (.csv, .json) or draws (.nc)")
+    p.set_defaults(run=_effects)
+    _add_report_commands(sub)
     return parser
+
+
+def _add_report_commands(sub) -> None:
+    """The `report` and `compare` subcommands (capmodel.report)."""
+    p = sub.add_parser("report", help="write the HTML posterior report of a saved fit",
+                       description=REPORT_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fit", help="fit directory written by `capmodel fit`, e.g. fits/NAME")
+    p.add_argument("--out", default=None, help="output file (default: FIT/report.html)")
+    p.add_argument("--ppc-draws", type=_positive, default=200,
+                   help="posterior draws replicated for the predictive checks (default 200)")
+    p.add_argument("--reference", default="auto",
+                   help="table of published figures: 'auto' (by the data's columns), "
+                        "'none', or a name such as cep2021")
+    p.set_defaults(run=_report)
+
+    p = sub.add_parser("compare", help="compare saved fits by LOO (HTML page)",
+                       description=COMPARE_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fits", nargs="+", help="two or more fit directories")
+    p.add_argument("--out", required=True, help="output file, e.g. fits/compare.html")
+    p.add_argument("--responses", choices=["auto", "all", "realisations"], default="auto",
+                   help="responses compared on (default auto: all when the models share "
+                        "them, else the realisations)")
+    p.set_defaults(run=_compare)
 
 
 def _positive(text: str) -> int:

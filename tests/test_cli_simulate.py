@@ -75,3 +75,16 @@ def test_help_is_readable_from_the_installed_command():
     for words in ("population.parquet", "survey.parquet", "truth/persons.parquet", "--seed",
                   "--waves"):
         assert words in res.stdout
+
+
+def test_atomic_text_files_get_the_usual_mode(tmp_path):
+    import os
+
+    from capmodel.atomic import atomic_write_text
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644

@@ -61,6 +61,13 @@ class Fit:
 
         return save_fit(self, Path(path), overwrite=overwrite)
 
+    def report(self, path: str | Path, **kw: Any) -> Path:
+        """Write the HTML posterior report (capmodel.report, docs/report.md) to ``path``: a
+        ``.html`` file, or a directory that receives ``report.html``. Returns the file."""
+        from capmodel.report import report
+
+        return report(self, path, **kw)
+
     def __repr__(self) -> str:
         m = self.manifest
         return (f"<Fit {self.spec.name!r}: {m['data']['n_persons']} persons, "

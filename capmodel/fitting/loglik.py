@@ -30,12 +30,13 @@ def person_log_likelihood(fit, responses: str = "all", nodes: int = LOO_NODES) -
     if responses == "realisations":
         if not design.realisations:
             raise ValueError(f"model {spec.name!r} has no realisations")
-        design = dataclasses.replace(design, indicators=())
+        # keep the indicators' parameters (the posterior has them) but none of their answers
+        empty = np.zeros(0, dtype=np.int64)
+        design = dataclasses.replace(design, indicators=tuple(
+            dataclasses.replace(j, rows=empty, values=empty) for j in design.indicators))
     if not spec.latent:
         return _observed_loglik(fit, design)
     spec = dataclasses.replace(spec, residual="integrated", quadrature_nodes=nodes)
-    if not design.indicators:
-        spec = dataclasses.replace(spec, indicators=())
     built = build_model(spec, design, pointwise=True)
     post = fit.posterior
     keep = [v.name for v in built.model.free_RVs]

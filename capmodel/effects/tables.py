@@ -1,0 +1,100 @@
+"""Results as tidy tables (one row per estimate) and as xarray draws, with their provenance."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+PROB = 0.9
+
+
+def interval(draws: np.ndarray, prob: float = PROB, axis: int = 0) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """Equal-tailed ``prob`` interval over ``axis`` (NaN draws ignored)."""
+    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q = np.nanquantile(draws, [lo, hi], axis=axis)
+    return q[0], q[1]
+
+
+def summary_columns(draws: np.ndarray, prob: float = PROB) -> dict[str, np.ndarray]:
+    """mean, sd, lower, upper, prob_positive over the first axis (draws)."""
+    lo, hi = interval(draws, prob)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {"mean": np.nanmean(draws, axis=0), "sd": np.nanstd(draws, axis=0),
+                "lower": lo, "upper": hi,
+                "prob_positive": np.mean(draws > 0, axis=0)}
+
+
+def tidy(da: xr.DataArray, prob: float = PROB, **constant: Any) -> pd.DataFrame:
+    """One row per combination of the non-``sample`` dims of ``da``: its coordinates, then
+    mean, sd, equal-tailed interval (``lower``, ``upper``), prob_positive; then ``constant``."""
+    dims = [d for d in da.dims if d != "sample"]
+    arr = da.transpose("sample", *dims).values
+    stats = summary_columns(arr.reshape(arr.shape[0], -1), prob)
+    index = pd.MultiIndex.from_product([[str(v) for v in da[d].values] for d in dims],
+                                       names=dims) if dims else None
+    out = pd.DataFrame(stats, index=index).reset_index() if dims else pd.DataFrame(stats)
+    for k, v in constant.items():
+        out[k] = v
+    return out
+
+
+@dataclass
+class EffectResult:
+    """An estimate: ``table`` (tidy DataFrame), ``draws`` (xarray, dim ``sample`` = posterior
+    draws), ``notes`` (population, residual rule, assumptions; printed with the table) and
+    ``extra`` (further tables, e.g. per-person probabilities)."""
+
+    estimand: str
+    table: pd.DataFrame
+    draws: xr.Dataset
+    notes: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)  # further tables
+
+    def to_csv(self, path: str | Path | None = None, **kw: Any) -> str | None:
+        """Write (or return) the table as CSV."""
+        return self.table.to_csv(path, index=False, **kw)
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """The table (records), the notes and the extra tables as JSON; written to ``path``
+        when given."""
+        text = json.dumps({"estimand": self.estimand, "notes": self.notes,
+                           "rows": json.loads(self.table.to_json(orient="records")),
+                           "extra": {k: json.loads(v.to_json(orient="records"))
+                                     for k, v in self.extra.items()}},
+                          indent=2, ensure_ascii=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_netcdf(self, path: str | Path) -> None:
+        """The draws (with the notes as attributes)."""
+        ds = self.draws.copy()
+        ds.attrs = {k: json.dumps(v) if not isinstance(v, str) else v
+                    for k, v in self.notes.items()}
+        ds.to_netcdf(path, engine="h5netcdf")
+
+    def text(self, digits: int = 3) -> str:
+        lines = [f"{self.estimand}"] + [f"  {k}: {v}" for k, v in self.notes.items()]
+        with pd.option_context("display.width", 160, "display.max_rows", 1000,
+                               "display.max_columns", 30):
+            lines.append(self.table.round(digits).to_string(index=False))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<EffectResult {self.estimand}: {len(self.table)} rows>"
+
+
+def sample_coords(chain: np.ndarray, draw: np.ndarray) -> dict[str, Any]:
+    """Coordinates of the ``sample`` dim: the chain and draw of each posterior draw."""
+    return {"chain": ("sample", chain), "draw": ("sample", draw)}

@@ -1,0 +1,206 @@
+"""The units effects are averaged over: persons (capability) and their rows (realisations).
+
+A :class:`Units` holds everything an intervention leaves unchanged (covariates, groups, time
+since exit, weights) and the supports as observed, which interventions overwrite. The survey
+sample of a fit gives one (:func:`sample_units`); a post-stratified population gives another
+(:mod:`capmodel.effects.poststrat`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from capmodel.model.design import Design
+from capmodel.model.integrated import PersonLayout, person_layout
+from capmodel.spec import Spec
+
+POSTERIOR = "posterior"
+INTEGRATED = "integrated"
+
+
+class EffectsError(ValueError):
+    """An effect request names an unknown support, column or option."""
+
+
+@dataclass(frozen=True)
+class TermParts:
+    """A conversion term ``support:covariate[level]``: its support and the factor part."""
+
+    support: str
+    covariate: str
+    level: str | None  # None for a numeric covariate
+
+
+def conversion_parts(design: Design) -> list[TermParts]:
+    """Split every conversion term label of ``design`` into support, covariate and level."""
+    out = []
+    for t, label in enumerate(design.conversion_terms):
+        k = design.supports[int(design.conversion_support[t])]
+        rest = label[len(k) + 1:]
+        if rest.endswith("]") and "[" in rest:
+            col, level = rest[:-1].split("[", 1)
+            out.append(TermParts(k, col, level))
+        else:
+            out.append(TermParts(k, rest, None))
+    return out
+
+
+@dataclass(frozen=True)
+class Units:
+    """Persons (P) and rows (N = persons x waves) with what interventions leave unchanged."""
+
+    description: str
+    support_names: tuple[str, ...]  # every support the model uses (capability or direct)
+    supports: np.ndarray  # (P, K) observed supports (0/1)
+    capability_x: np.ndarray  # (P, C)
+    conversion_z: np.ndarray  # (P, T) factor part of each conversion term
+    capability_codes: dict[str, np.ndarray]  # group -> (P,) level codes
+    person_of_row: np.ndarray  # (N,)
+    realisation_x: np.ndarray  # (N, C')
+    log_time: np.ndarray | None  # (N,)
+    realisation_codes: dict[str, np.ndarray]  # group -> (N,)
+    weights: np.ndarray  # (N,) or (D_all, N) when weights vary over draws (MRP)
+    residual: str  # POSTERIOR (each person's posterior draws of e_i) or INTEGRATED (N(0, 1))
+    by: dict[str, tuple[np.ndarray, tuple[str, ...]]] = field(default_factory=dict)
+    person_index: np.ndarray | None = None  # (P,) index of each unit in the fit's persons
+    person_labels: tuple[str, ...] = ()
+    realisation_y: np.ndarray | None = None  # (N, R) observed realisations, -1 missing
+    wave: np.ndarray | None = None  # (N,) months since exit
+    layout: PersonLayout | None = None  # responses per person (integrating a fit's residual)
+    indicator_kinds: tuple[tuple[str, str, int], ...] = ()  # (name, kind, number of levels)
+    references: dict[str, str] = field(default_factory=dict)  # categorical covariate -> level
+
+    @property
+    def n_persons(self) -> int:
+        return int(self.supports.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.person_of_row.size)
+
+    def row_weights(self, draw_index: np.ndarray | None = None) -> np.ndarray:
+        """(N,) weights, or (D, N) for the draws ``draw_index`` when they vary over draws."""
+        if self.weights.ndim == 1 or draw_index is None:
+            return self.weights
+        return self.weights[draw_index]
+
+    def split(self, by: str) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Row codes and labels of a subgroup variable ('all' for everyone)."""
+        if by == "all":
+            return np.zeros(self.n_rows, dtype=np.int64), ("all",)
+        if by not in self.by:
+            raise EffectsError(f"cannot split by {by!r}: allowed subgroup variables are "
+                               f"{['all', *sorted(self.by)]}")
+        return self.by[by]
+
+    def residual_text(self, nodes: int) -> str:
+        if self.residual == POSTERIOR:
+            return "each person's own residual e_i (posterior draws given all their responses)"
+        return f"e ~ Normal(0, 1) integrated out (Gauss-Hermite, {nodes} nodes)"
+
+
+def model_supports(spec: Spec, design: Design) -> tuple[str, ...]:
+    """Supports the model uses, in schema order (capability supports and direct ones)."""
+    used = set(design.supports) | set(design.direct_supports)
+    return tuple(k for k in spec.schema.supports if k in used)
+
+
+def first_rows(person_of_row: np.ndarray, n_persons: int) -> np.ndarray:
+    """Index of the first row of each person."""
+    first = np.full(n_persons, -1)
+    order = np.arange(person_of_row.size)[::-1]
+    first[person_of_row[order]] = order
+    return first
+
+
+def _by_variables(ds: xr.Dataset, supports: tuple[str, ...], rows_support: np.ndarray
+                  ) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+    out: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
+    for name, var in ds.data_vars.items():
+        name = str(name)
+        for prefix in ("group__", "covariate__"):
+            if not name.startswith(prefix) or name.endswith("__parent"):
+                continue
+            col = name[len(prefix):]
+            if f"level__{col}" in ds.coords:
+                out[col] = (var.values.astype(np.int64),
+                            tuple(str(v) for v in ds[f"level__{col}"].values))
+            elif var.attrs.get("kind") == "numeric":
+                values = var.values
+                uniq = np.unique(values)
+                if uniq.size <= 10:
+                    out[col] = (np.searchsorted(uniq, values),
+                                tuple(f"{v:g}" for v in uniq))
+    if "wave" in ds:
+        waves = ds["wave"].values
+        uniq = np.unique(waves)
+        labels = tuple(str(int(w)) for w in uniq)
+        out["wave"] = (np.searchsorted(uniq, waves), labels)
+        column = ds["wave"].attrs.get("column")
+        if column and column not in out:
+            out[str(column)] = out["wave"]
+    for i, k in enumerate(supports):
+        out.setdefault(k, (rows_support[:, i].astype(np.int64), ("0", "1")))
+    return out
+
+
+def sample_units(spec: Spec, ds: xr.Dataset, design: Design, weights: str = "none",
+                 residual: str = POSTERIOR) -> Units:
+    """The fit's own persons and rows (the survey sample).
+
+    ``weights``: 'none' (every row 1) or 'survey' (the data's weight column).
+    ``residual``: 'posterior' (each person keeps their own e_i, drawn from its posterior) or
+    'integrated' (e ~ N(0, 1) integrated out: new persons like these).
+    """
+    if weights not in ("none", "survey"):
+        raise EffectsError(f"weights = {weights!r}: expected 'none' or 'survey'")
+    if residual not in (POSTERIOR, INTEGRATED):
+        raise EffectsError(f"residual = {residual!r}: expected {POSTERIOR!r} or {INTEGRATED!r}")
+    person_of_row = design.person_of_row
+    n_persons = len(design.person_labels)
+    first = first_rows(person_of_row, n_persons)
+    names = model_supports(spec, design)
+    all_supports = [str(s) for s in ds["support"].values] if "support" in ds.dims else []
+    sup_rows = (ds["supports"].values[:, [all_supports.index(k) for k in names]].astype(float)
+                if names else np.zeros((person_of_row.size, 0)))
+    supports = sup_rows[first]
+    parts = conversion_parts(design)
+    z = np.zeros((n_persons, len(parts)))
+    for t, p in enumerate(parts):
+        values = ds[f"covariate__{p.covariate}"].values[first]
+        if p.level is None:
+            z[:, t] = values.astype(float)
+        else:
+            levels = [str(v) for v in ds[f"level__{p.covariate}"].values]
+            z[:, t] = (values == levels.index(p.level)).astype(float)
+    if weights == "survey":
+        if "weight" not in ds:
+            raise EffectsError("weights = 'survey', but the data have no weight column")
+        w = ds["weight"].values.astype(float)
+        what = "survey sample, survey-weighted"
+    else:
+        w = np.ones(person_of_row.size)
+        what = "survey sample, unweighted"
+    groups = design.groups + design.interactions
+    return Units(
+        description=f"{what} ({n_persons:,} persons, {person_of_row.size:,} rows)",
+        support_names=names, supports=supports, capability_x=design.capability_x,
+        conversion_z=z, capability_codes={g.name: g.of_person for g in groups},
+        person_of_row=person_of_row, realisation_x=design.realisation_x,
+        log_time=design.log_time, realisation_codes={g.name: g.of_row for g in groups},
+        weights=w, residual=residual, by=_by_variables(ds, names, sup_rows),
+        person_index=np.arange(n_persons) if residual == POSTERIOR else None,
+        person_labels=design.person_labels,
+        realisation_y=design.realisation_y if design.realisations else None,
+        wave=ds["wave"].values.astype(np.int64) if "wave" in ds else None,
+        layout=person_layout(person_of_row, n_persons,
+                             [(j.rows, j.values) for j in design.indicators],
+                             design.realisation_y) if spec.latent else None,
+        indicator_kinds=tuple((j.name, j.kind, len(j.levels)) for j in design.indicators),
+        references={str(v.attrs["column"]): str(v.attrs["reference"])
+                    for k, v in ds.data_vars.items()
+                    if str(k).startswith("covariate__") and "reference" in v.attrs},
+    )

@@ -1,0 +1,267 @@
+"""The report's figures (matplotlib -> inline SVG): forests, rank and energy plots, predictive
+checks, published margins and LOO comparisons. Each takes plain numbers, not a fit."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from markupsafe import Markup
+from scipy.stats import rankdata
+
+from capmodel.report.stats import CI_PROB, Interval
+from capmodel.report.svg import styled, subplots, text, to_svg
+
+BLUE, GREY, RED, BLACK = "#1f4e79", "#8c8c8c", "#b3261e", "#222222"
+CHAIN_COLOURS = ("#1f4e79", "#d08c00", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457")
+ROW_INCH = 0.22
+CI_LABEL = f"{round(100 * CI_PROB)}% interval"
+
+
+def _height(n_rows: int, extra: float = 0.9) -> float:
+    return max(1.6, ROW_INCH * n_rows + extra)
+
+
+def _forest_axes(ax, rows: Sequence[Interval], zero: float | None, show_labels: bool = True,
+                 colour: str = BLUE) -> None:
+    y = np.arange(len(rows))[::-1]
+    for yi, r in zip(y, rows, strict=True):
+        if r.heading or not np.isfinite(r.mean):
+            continue
+        ax.plot([r.lo, r.hi], [yi, yi], color=colour, lw=1.6, solid_capstyle="butt")
+        ax.plot([r.mean], [yi], "o", ms=4, color=colour if r.excludes_zero or zero is None
+                else "white", mec=colour, mew=1.2)
+    if zero is not None:
+        ax.axvline(zero, color=GREY, lw=0.8, ls="--", zorder=0)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_yticks(y)
+    if show_labels:
+        labels = ax.set_yticklabels([text(r.label) for r in rows])
+        for lab, r in zip(labels, rows, strict=True):
+            if r.heading:
+                lab.set_fontweight("bold")
+    else:
+        ax.tick_params(axis="y", labelleft=False)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#e6e6e6", lw=0.6)
+    ax.set_axisbelow(True)
+
+
+@styled
+def forest(rows: Sequence[Interval], *, title: str = "", xlabel: str = "",
+           zero: float | None = 0.0, width: float = 7.0) -> Markup:
+    """One row per estimate: mean (dot; filled when the interval excludes ``zero``) and
+    interval (line)."""
+    fig, ax = subplots(figsize=(width, _height(len(rows))))
+    _forest_axes(ax, rows, zero)
+    ax.set_title(text(title))
+    ax.set_xlabel(text(xlabel))
+    return to_svg(fig)
+
+
+@styled
+def forest_panels(panels: Sequence[tuple[str, Sequence[Interval]]], *, ncols: int = 3,
+                  xlabel: str = "", zero: float | None = 0.0, width: float = 9.0) -> Markup:
+    """Small multiples of forests (one panel per title); y labels only on the first column
+    when every panel has the same rows."""
+    n = len(panels)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    same = len({tuple(r.label for r in rows) for _, rows in panels}) == 1
+    longest = max(len(rows) for _, rows in panels)
+    fig, axes = subplots(nrows, ncols, figsize=(width, nrows * _height(longest, 0.7)),
+                              squeeze=False, sharex=True, sharey=same)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= n:
+            ax.set_visible(False)
+            continue
+        title, rows = panels[k]
+        _forest_axes(ax, rows, zero, show_labels=not same or k % ncols == 0)
+        ax.set_title(text(title))
+        if k // ncols == nrows - 1 or k + ncols >= n:
+            ax.set_xlabel(text(xlabel))
+            ax.xaxis.set_tick_params(labelbottom=True)
+    fig.tight_layout()
+    return to_svg(fig)
+
+
+@styled
+def rank_plot(items: Sequence[tuple[str, np.ndarray]], bins: int = 20) -> Markup:
+    """Rank histograms per chain (one panel per parameter; ``items``: label, (chain, draw)
+    array). Flat histograms of similar height mean the chains mix."""
+    n = len(items)
+    ncols = 2 if n > 1 else 1
+    nrows = math.ceil(n / ncols)
+    fig, axes = subplots(nrows, ncols, figsize=(9.0, 2.1 * nrows), squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= n:
+            ax.set_visible(False)
+            continue
+        label, x = items[k]
+        x = np.asarray(x, dtype=float)
+        ranks = rankdata(x.ravel()).reshape(x.shape)
+        edges = np.linspace(0.5, x.size + 0.5, bins + 1)
+        for c in range(x.shape[0]):
+            counts, _ = np.histogram(ranks[c], bins=edges)
+            ax.stairs(counts, np.arange(bins + 1), color=CHAIN_COLOURS[c % 6], lw=1.3,
+                      label=f"chain {c}")
+        ax.axhline(x.shape[1] / bins, color=GREY, ls="--", lw=0.8)
+        ax.set_title(text(label if len(label) <= 60 else label[:57] + "..."), fontsize=8)
+        ax.set_yticks([])
+        ax.set_xticks([])
+        ax.set_xlabel("rank (all chains pooled)", fontsize=7)
+    axes.ravel()[0].legend(fontsize=7, frameon=False, ncols=min(4, items[0][1].shape[0]))
+    fig.tight_layout()
+    return to_svg(fig)
+
+
+@styled
+def energy_plot(energy: np.ndarray, bfmi: Sequence[float]) -> Markup:
+    """Marginal energy vs energy transitions (chain, draw): similar widths mean NUTS explores
+    the energy well (BFMI near 1)."""
+    e = np.asarray(energy, dtype=float)
+    marginal = (e - e.mean(axis=1, keepdims=True)).ravel()
+    transition = np.diff(e, axis=1).ravel()
+    fig, ax = subplots(figsize=(6.0, 2.6))
+    lim = np.quantile(np.abs(np.concatenate([marginal, transition])), 0.995)
+    edges = np.linspace(-lim, lim, 50)
+    ax.hist(marginal, bins=edges, density=True, color=BLUE, alpha=0.55, label="marginal energy")
+    ax.hist(transition, bins=edges, density=True, color="#d08c00", alpha=0.55,
+            label="energy transition")
+    ax.set_yticks([])
+    ax.set_title("Energy: BFMI per chain " + ", ".join(f"{b:.2f}" for b in bfmi))
+    ax.legend(fontsize=8, frameon=False)
+    return to_svg(fig)
+
+
+@styled
+def ppc_overall(rows: Sequence[tuple[str, str, float, float, float, float] | str]) -> Markup:
+    """Observed share (red) vs replicated share (mean and interval) per response level.
+    ``rows``: a heading (str) or (label, _, observed, mean, lo, hi)."""
+    fig, ax = subplots(figsize=(7.0, _height(len(rows), 1.2)))
+    y = np.arange(len(rows))[::-1]
+    labels = []
+    for yi, r in zip(y, rows, strict=True):
+        if isinstance(r, str):
+            labels.append(r)
+            continue
+        label, _, obs, mean, lo, hi = r
+        labels.append(label)
+        ax.plot([lo, hi], [yi, yi], color=GREY, lw=3, solid_capstyle="butt")
+        ax.plot([mean], [yi], "|", color=BLACK, ms=8)
+        ax.plot([obs], [yi], "D", color=RED if not lo <= obs <= hi else BLUE, ms=4)
+    ax.set_yticks(y)
+    ticks = ax.set_yticklabels([text(s) for s in labels])
+    for t, r in zip(ticks, rows, strict=True):
+        if isinstance(r, str):
+            t.set_fontweight("bold")
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlim(0, 1)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlabel("share of respondents")
+    ax.grid(axis="x", color="#e6e6e6", lw=0.6)
+    ax.plot([], [], color=GREY, lw=3, label=f"replicated, {CI_LABEL}")
+    ax.plot([], [], "D", color=BLUE, ms=4, label="observed (inside)")
+    ax.plot([], [], "D", color=RED, ms=4, label="observed (outside)")
+    ax.legend(fontsize=7, frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3)
+    return to_svg(fig)
+
+
+@styled
+def ppc_scatter(panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+                ) -> Markup:
+    """Observed vs replicated share per (response level, group level) cell, one panel per
+    split; ``panels``: title, observed, replicated mean, lo, hi."""
+    n = len(panels)
+    fig, axes = subplots(1, n, figsize=(3.2 * n + 0.4, 3.4), squeeze=False)
+    for ax, (title, obs, mean, lo, hi) in zip(axes.ravel(), panels, strict=True):
+        outside = (obs < lo) | (obs > hi)
+        top = float(np.nanmax(np.concatenate([obs, hi, [0.05]]))) * 1.05
+        ax.plot([0, top], [0, top], color=GREY, lw=0.8, ls="--")
+        for sel, colour in ((~outside, BLUE), (outside, RED)):
+            xerr = np.clip([mean[sel] - lo[sel], hi[sel] - mean[sel]], 0, None)
+            ax.errorbar(mean[sel], obs[sel], xerr=xerr,
+                        fmt="o", ms=2.5, color=colour, ecolor=colour, elinewidth=0.6, alpha=0.8)
+        ax.set_xlim(0, top)
+        ax.set_ylim(0, top)
+        ax.set_aspect("equal")
+        ax.set_title(text(f"{title}: {int(outside.sum())} of {obs.size} outside"), fontsize=9)
+        ax.set_xlabel("replicated share")
+        ax.set_ylabel("observed share")
+    fig.tight_layout()
+    return to_svg(fig)
+
+
+@styled
+def margins_plot(rows: Sequence[dict | str]) -> Markup:
+    """Published (star), weighted observed (dot) and replicated (interval) shares per item;
+    a str row is a table heading."""
+    fig, ax = subplots(figsize=(7.5, _height(len(rows), 1.2)))
+    y = np.arange(len(rows))[::-1]
+    labels = []
+    for yi, r in zip(y, rows, strict=True):
+        if isinstance(r, str):
+            labels.append(r)
+            continue
+        labels.append(r["item"])
+        if np.isfinite(r.get("rep_lo", np.nan)):
+            ax.plot([r["rep_lo"], r["rep_hi"]], [yi, yi], color=GREY, lw=3,
+                    solid_capstyle="butt")
+        ax.plot([r["weighted"]], [yi], "o", color=BLUE, ms=4)
+        ax.plot([r["published"]], [yi], "*", color=RED, ms=8)
+    ax.set_yticks(y)
+    ticks = ax.set_yticklabels([text(s) for s in labels])
+    for t, r in zip(ticks, rows, strict=True):
+        if isinstance(r, str):
+            t.set_fontweight("bold")
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlabel("share")
+    ax.grid(axis="x", color="#e6e6e6", lw=0.6)
+    ax.plot([], [], "*", color=RED, ms=8, label="published")
+    ax.plot([], [], "o", color=BLUE, ms=4, label="observed (weighted)")
+    ax.plot([], [], color=GREY, lw=3, label=f"replicated (weighted), {CI_LABEL}")
+    ax.legend(fontsize=7, frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3)
+    return to_svg(fig)
+
+
+@styled
+def elpd_plot(names: Sequence[str], elpd: Sequence[float], se: Sequence[float],
+              diff: Sequence[float], dse: Sequence[float]) -> Markup:
+    """LOO elpd of each model (± SE) and its difference to the best (± dSE)."""
+    fig, (a1, a2) = subplots(1, 2, figsize=(8.0, _height(len(names), 1.0)), sharey=True)
+    y = np.arange(len(names))[::-1]
+    a1.errorbar(elpd, y, xerr=se, fmt="o", color=BLUE, capsize=3)
+    a2.errorbar(diff, y, xerr=dse, fmt="o", color=BLACK, capsize=3)
+    a2.axvline(0, color=GREY, ls="--", lw=0.8)
+    a1.set_yticks(y)
+    a1.set_yticklabels([text(n) for n in names])
+    a1.set_title("elpd (LOO) ± SE")
+    a2.set_title("difference to the best ± dSE")
+    a1.set_ylim(-0.7, len(names) - 0.3)
+    fig.tight_layout()
+    return to_svg(fig)
+
+
+@styled
+def heatmap(values: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
+            mark: np.ndarray, *, title: str = "") -> Markup:
+    """A (row, column) grid of posterior means on a diverging scale centred on zero; a dot
+    where ``mark`` is true (the interval excludes zero)."""
+    v = np.asarray(values, dtype=float)
+    lim = float(np.nanmax(np.abs(v))) or 1.0
+    fig, ax = subplots(figsize=(min(9.0, 2.2 + 0.9 * v.shape[1]),
+                                    _height(v.shape[0], 1.6)))
+    im = ax.imshow(v, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    yy, xx = np.nonzero(mark)
+    ax.plot(xx, yy, "o", color=BLACK, ms=3)
+    ax.set_yticks(np.arange(v.shape[0]), [text(s) for s in row_labels])
+    ax.set_xticks(np.arange(v.shape[1]), [text(s) for s in col_labels], rotation=30,
+                  ha="right")
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(text(title))
+    fig.colorbar(im, ax=ax, shrink=0.6, label="posterior mean")
+    return to_svg(fig)

@@ -1,0 +1,76 @@
+"""A fit's report: the page assembled from its sections, written to ``report.html``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from capmodel.report import checks, posterior, sections
+from capmodel.report.blocks import Page, Section
+from capmodel.report.html import write
+from capmodel.report.stats import CI_TEXT
+
+SECTIONS: tuple[str, ...] = ("run", "convergence", "model", "measurement", "capability",
+                             "realisations", "groups", "ppc", "published")
+REPORT_NAME = "report.html"
+
+
+def build_page(fit, *, ppc_draws: int = 200, margin_draws: int = 100,
+               reference: str | None = "auto", include: Sequence[str] = SECTIONS,
+               source: str | None = None) -> Page:
+    """The report of ``fit`` as a :class:`Page`. ``ppc_draws`` / ``margin_draws``: posterior
+    draws replicated for the predictive checks / the published figures; ``reference``: table
+    of published figures ('auto', None or a name); ``include``: the section ids to build."""
+    unknown = sorted(set(include) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"unknown report sections {unknown}; known: {list(SECTIONS)}")
+    t0 = time.perf_counter()
+    builders: dict[str, Callable[[], Section]] = {
+        "run": lambda: sections.run_section(fit),
+        "convergence": lambda: sections.convergence_section(fit),
+        "model": lambda: sections.graph_section(fit),
+        "measurement": lambda: posterior.measurement_section(fit),
+        "capability": lambda: posterior.capability_section(fit),
+        "realisations": lambda: posterior.realisations_section(fit),
+        "groups": lambda: posterior.groups_section(fit),
+        "ppc": lambda: checks.ppc_section(fit, draws=ppc_draws),
+        "published": lambda: checks.published_section(fit, reference, draws=margin_draws),
+    }
+    built = [builders[s]() for s in SECTIONS if s in include]
+    m, diag = fit.manifest, fit.diagnostics
+    s = m["settings"]
+    subtitle = [fit.spec.description] if fit.spec.description else []
+    subtitle.append(f"{m['data']['n_persons']:,} persons, {m['data']['n_rows']:,} rows; "
+                    f"{s['chains']} chains x {s['draws']} draws ({s['sampler']}); "
+                    f"fitted {m.get('created', '')}")
+    banner = None
+    if diag.verdict == "fail":
+        banner = ("FAILED: this fit did not pass the convergence checks. Its estimates, "
+                  "checks and figures below cannot be trusted; fix the sampling first.")
+    where = f" from {source}" if source else ""
+    return Page(
+        title=f"Posterior report: {fit.spec.name}", subtitle=subtitle, sections=built,
+        verdict=diag.verdict, banner=banner, banner_items=list(diag.reasons),
+        interval_note=f"All intervals are {CI_TEXT}; dots are posterior means.",
+        footer=f"Written by capmodel{where} in {time.perf_counter() - t0:.1f} s.")
+
+
+def report(fit, path: str | Path, **kw) -> Path:
+    """Write the report of ``fit`` to ``path`` (a ``.html`` file, or a directory that then
+    receives ``report.html``), atomically; returns the file path. ``kw``: see
+    :func:`build_page`."""
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        path = path / REPORT_NAME
+    return write(build_page(fit, **kw), path)
+
+
+def report_fit_dir(fit_dir: str | Path, out: str | Path | None = None, **kw) -> Path:
+    """Load the saved fit in ``fit_dir`` and write its report (default
+    ``fit_dir/report.html``)."""
+    from capmodel.fitting import load_fit
+
+    fit = load_fit(fit_dir)
+    return report(fit, out if out is not None else Path(fit_dir) / REPORT_NAME,
+                  source=str(fit_dir), **kw)

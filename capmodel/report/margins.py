@@ -1,0 +1,195 @@
+"""Published reference margins (e.g. the cep2021 survey tables) next to the fitted data:
+observed, weighted and replicated shares.
+
+A :class:`ReferenceTable` declares published shares as :class:`~capmodel.simulate.targets.Margin`
+selectors over a survey table with the original column names. The encoded data of a fit are
+decoded back into such a table (:func:`decode_frame`); each margin is then computed on the
+observed rows, with the survey weights, and on each posterior replicate of the responses (the
+same weighted estimator). Margins that need columns the fit does not carry are listed as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from capmodel.report.stats import QUANTILES
+from capmodel.simulate.targets import MARGINS, REALISATIONS, Margin, weighted_share
+
+
+@dataclass(frozen=True)
+class ReferenceTable:
+    """Published margins, the columns a data set needs for the table to apply, and the wave
+    (months since exit) they were measured at (None: every row)."""
+
+    name: str
+    source: str
+    margins: tuple[Margin, ...]
+    required: tuple[str, ...]
+    wave: int | None = None
+
+
+REFERENCE_TABLES: dict[str, ReferenceTable] = {
+    "cep2021": ReferenceTable(
+        "cep2021", "published tables of the 2021-22 survey of CEP beneficiaries, 6 months "
+        "after exit (capmodel.simulate.targets)", MARGINS, REALISATIONS, wave=6),
+}
+
+
+def find_table(frame: pd.DataFrame, which: str | None = "auto") -> ReferenceTable | None:
+    """The reference table to use: ``which`` names one, 'auto' takes the first whose required
+    columns the data have, None uses none."""
+    if which is None or which == "none":
+        return None
+    if which != "auto":
+        if which not in REFERENCE_TABLES:
+            raise ValueError(f"unknown reference table {which!r}; known: "
+                             f"{sorted(REFERENCE_TABLES)}")
+        return REFERENCE_TABLES[which]
+    for table in REFERENCE_TABLES.values():
+        if all(c in frame.columns for c in table.required):
+            return table
+    return None
+
+
+def decode_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """The encoded data set (a fit's ``data`` group) as a table with the original column
+    names and labels: groups, supports, covariates, indicators, realisations, wave, weight."""
+    out: dict[str, object] = {}
+    for name, var in ds.data_vars.items():
+        if "obs" not in var.dims:
+            continue
+        col = str(var.attrs.get("column", name))
+        values = var.values
+        if name == "person_code":
+            out[col] = np.asarray(ds["person"].values)[values]
+        elif name in ("wave", "weight"):
+            out[col] = values
+        elif name == "supports":
+            for k, label in enumerate(ds["support"].values):
+                out[str(label)] = values[:, k].astype(float)
+        elif name == "realisations":
+            for k, label in enumerate(ds["realisation"].values):
+                out[str(label)] = np.where(values[:, k] < 0, np.nan, values[:, k]).astype(float)
+        elif f"level__{col}" in ds.coords and var.attrs.get("kind") != "numeric":
+            labels = np.asarray([str(x) for x in ds[f"level__{col}"].values], dtype=object)
+            decoded = np.full(values.shape, None, dtype=object)
+            ok = values >= 0
+            decoded[ok] = labels[values[ok]]
+            out[col] = decoded
+        elif name.startswith("indicator__"):
+            out[col] = np.where(values < 0, np.nan, values).astype(float)
+        else:
+            out[col] = values
+    return pd.DataFrame(out)
+
+
+ResponseColumns = dict[str, np.ndarray]  # column -> (sample, row) replicated values
+
+
+def replicated_columns(design, rep: xr.Dataset) -> ResponseColumns:
+    """Replicated response columns, (sample, row), NaN where the response is missing, from
+    capmodel.fitting.predictive.replicate output."""
+    n = design.n_rows
+    out: ResponseColumns = {}
+    if "y_realisation" in rep:
+        rows, cols, y = design.realisation_obs()
+        sim = rep["y_realisation"].values.reshape(-1, y.size)
+        for i, name in enumerate(design.realisations):
+            sel = cols == i
+            col = np.full((sim.shape[0], n), np.nan)
+            col[:, rows[sel]] = sim[:, sel]
+            out[name] = col
+    blocks = [("y_binary_indicator", "binary", None)] + [
+        (f"y_ordinal{k}_indicator", "ordinal", k) for k in design.ordinal_level_counts()]
+    for var, kind, n_levels in blocks:
+        if var not in rep:
+            continue
+        rows, items, y = design.indicator_obs(kind, n_levels)
+        sim = rep[var].values.reshape(-1, y.size)
+        for i in np.unique(items):
+            ind = design.indicators[i]
+            sel = items == i
+            col = np.full((sim.shape[0], n), np.nan, dtype=object if kind == "ordinal" else float)
+            values = sim[:, sel]
+            col[:, rows[sel]] = (np.asarray(ind.levels, dtype=object)[values]
+                                 if kind == "ordinal" else values)
+            out[ind.name] = col
+    return out
+
+
+def _share(frame: pd.DataFrame, m: Margin, weight: str | None) -> float:
+    base = m.base(frame) if m.base else pd.Series(True, index=frame.index)
+    return weighted_share(frame, m.outcome, base, weight)
+
+
+def _depends_on(frame: pd.DataFrame, m: Margin, columns: list[str], weight: str | None) -> bool:
+    try:
+        _share(frame.drop(columns=columns), m, weight)
+    except (KeyError, ValueError):
+        return True
+    return False
+
+
+def margin_rows(frame: pd.DataFrame, table: ReferenceTable, weight: str | None,
+                wave_column: str | None, replicated: ResponseColumns | None = None
+                ) -> tuple[pd.DataFrame, list[str], str]:
+    """One row per margin the data can compute: published, observed (raw), weighted and
+    replicated (weighted; mean, lo, hi) shares. Also returns the margins the data cannot
+    compute and a note on the rows used."""
+    note = "all rows"
+    keep = np.ones(len(frame), dtype=bool)
+    if table.wave is not None and wave_column in frame:
+        waves = frame[wave_column].to_numpy()
+        if (waves == table.wave).any():
+            keep = waves == table.wave
+            note = f"rows at {table.wave} months since exit"
+        else:
+            note = (f"all rows (the data have no wave at {table.wave} months, where the "
+                    "figures were published)")
+    f = frame.loc[keep].reset_index(drop=True)
+    response_cols = [c for c in (replicated or {}) if c in f]
+    rows, missing, replicable = [], [], []
+    for m in table.margins:
+        try:
+            weighted = _share(f, m, weight)
+            raw = _share(f, m, None)
+        except (KeyError, ValueError):
+            missing.append(f"{m.table}: {m.item}")
+            continue
+        if response_cols and _depends_on(f, m, response_cols, weight):
+            replicable.append(len(rows))
+        rows.append({"table": m.table, "item": m.item, "published": m.published,
+                     "observed": raw, "weighted": weighted, "rep_mean": np.nan,
+                     "rep_lo": np.nan, "rep_hi": np.nan})
+    if replicable and replicated:
+        shares = _replicate(f, [table.margins[i] for i in _margin_index(table, rows, replicable)],
+                            weight, {c: replicated[c][:, keep] for c in response_cols})
+        for k, i in enumerate(replicable):
+            lo, hi = np.nanquantile(shares[:, k], QUANTILES)
+            rows[i].update(rep_mean=float(np.nanmean(shares[:, k])), rep_lo=float(lo),
+                           rep_hi=float(hi))
+    return pd.DataFrame(rows), missing, note
+
+
+def _margin_index(table: ReferenceTable, rows: list[dict], which: list[int]) -> list[int]:
+    """Indices into ``table.margins`` of the computed rows listed in ``which``."""
+    keys = [(m.table, m.item) for m in table.margins]
+    return [keys.index((rows[i]["table"], rows[i]["item"])) for i in which]
+
+
+def _replicate(f: pd.DataFrame, margins: list[Margin], weight: str | None,
+               cols: ResponseColumns) -> np.ndarray:
+    """(sample, margin) shares on each replicate of the response columns."""
+    g = f.copy()
+    n_samples = next(iter(cols.values())).shape[0]
+    shares = np.empty((n_samples, len(margins)))
+    for s in range(n_samples):
+        for c, values in cols.items():
+            g[c] = values[s]
+        for k, m in enumerate(margins):
+            shares[s, k] = _share(g, m, weight)
+    return shares

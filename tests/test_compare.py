@@ -1,0 +1,118 @@
+"""Model comparison by LOO (capmodel.report.compare): response sets, warnings, the page.
+
+The end-to-end tests inject a cheap person log-likelihood (the real one compiles the integrated
+model: about a minute on 2 cores); CAPMODEL_SLOW_TESTS=1 also runs the real one.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from capmodel.report.compare import assemble, choose_responses, compare
+
+XSS = "<script>window.__xss=1</script>"
+
+
+def _spec(latent=True, indicators=("a", "b"), realisations=("r1", "r2"), name="m"):
+    return SimpleNamespace(latent=latent, indicators=indicators if latent else (),
+                           realisations=realisations, name=name)
+
+
+def test_responses_compared_on():
+    same = [_spec(), _spec()]
+    assert choose_responses(same) == ("all", [], [])
+    mixed = [_spec(), _spec(latent=False)]
+    used, notes, warnings = choose_responses(mixed)
+    assert used == "realisations" and notes and not warnings
+    used, _, warnings = choose_responses([_spec(), _spec(realisations=("r1",), latent=False)])
+    assert used == "all" and "different sets of responses" in warnings[0]
+    assert choose_responses(mixed, "realisations")[0] == "realisations"
+    assert "different realisations" in choose_responses(
+        [_spec(), _spec(realisations=("r3",))], "realisations")[2][0]
+    with pytest.raises(ValueError, match="responses"):
+        choose_responses(same, "nope")
+
+
+def _loo(ll: np.ndarray):
+    import arviz as az
+
+    da = xr.DataArray(ll, dims=("chain", "draw", "person"))
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"a": da.isel(person=0)}),
+                                  "log_likelihood": xr.Dataset({"person_loglik": da})})
+    return az.loo(tree, pointwise=True)
+
+
+def _fake_fit(data_hash="h", verdict="pass"):
+    return SimpleNamespace(manifest={"data": {"hash": data_hash, "n_persons": 60},
+                                     "settings": {"chains": 2, "draws": 200}},
+                           diagnostics=SimpleNamespace(verdict=verdict), spec=_spec())
+
+
+def test_warnings_of_an_unreliable_comparison():
+    rng = np.random.default_rng(1)
+    base = rng.normal(-1.0, 0.2, (2, 200, 60))
+    good = _loo(base)
+    close = _loo(base + rng.normal(0, 0.01, base.shape))
+    spiky = base.copy()
+    spiky[..., 0] += rng.standard_t(1, (2, 200)) * 20  # one person with heavy-tailed terms
+    bad = _loo(spiky)
+    c = assemble(["A", "B"], [_fake_fit(), _fake_fit()], {"A": good, "B": close}, "all", [], [])
+    assert list(c.table.columns[:2]) == ["model", "elpd"]
+    assert c.table["weight"].sum() == pytest.approx(1.0)
+    assert any("small relative to its uncertainty" in w for w in c.warnings)
+    far = _loo(base - 0.5)  # 30 elpd units worse, for every person
+    c = assemble(["A", "F"], [_fake_fit(), _fake_fit()], {"A": good, "F": far}, "all", [], [])
+    assert c.reliable and c.table.loc[0, "model"] == "A"
+    assert c.table.loc[1, "elpd_diff"] == pytest.approx(-30.0, abs=1.0)
+    c = assemble(["A", "S"], [_fake_fit(), _fake_fit("other", "fail")], {"A": far, "S": bad},
+                 "all", [], [])
+    text = " ".join(c.warnings)
+    assert "different data" in text and "FAILED" in text and "Pareto k above" in text
+    assert c.table.set_index("model").loc["S", "k_bad"] + \
+        c.table.set_index("model").loc["S", "k_very_bad"] >= 1
+
+
+def _cheap_loglik(fit, responses="all"):
+    """A stand-in for the marginal person log-likelihood: cheap, with the right dims."""
+    r = fit.posterior["capability_residual"].isel(person=slice(0, 200))
+    scale = 1.0 if responses == "all" else 0.5
+    return (-0.5 * scale * r**2 - 1.0).rename("person_loglik")
+
+
+def test_compare_page_end_to_end(small_fit, tmp_path):
+    from capmodel.fitting.fit import Fit
+
+    other = Fit(small_fit.idata, small_fit.spec, copy.deepcopy(small_fit.manifest))
+    other.manifest["data"]["hash"] = "0" * 64
+    out = tmp_path / "cmp" / "compare.html"
+    c = compare({"small <b>fit</b>": small_fit, "copy é": other}, out=out,
+                loglik=_cheap_loglik)
+    assert c.path == out and c.responses == "all"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["compare.html"]
+    html = out.read_text(encoding="utf-8")
+    assert "small &lt;b&gt;fit&lt;/b&gt;" in html and "<b>fit" not in html and "copy é" in html
+    assert "UNRELIABLE comparison" in html and "different data" in html
+    for column in ("elpd", "SE", "elpd difference", "dSE", "weight (stacking)",
+                   "k above threshold (bad)"):
+        assert f"<th>{column}</th>" in html
+    assert "<script" not in html and html.count("<svg ") == 1
+    assert set(c.table["model"]) == {"small <b>fit</b>", "copy é"}
+
+
+@pytest.mark.skipif(os.environ.get("CAPMODEL_SLOW_TESTS") != "1",
+                    reason="compiles the integrated model (~1 min); CAPMODEL_SLOW_TESTS=1")
+def test_compare_with_the_real_person_log_likelihood(small_fit, tmp_path):
+    from capmodel import cli
+
+    a = small_fit.save(tmp_path / "a")
+    b = small_fit.save(tmp_path / "b")
+    assert cli.main(["compare", str(a), str(b), "--out", str(tmp_path / "c.html")]) == 0
+    c = compare([a, b], loglik=None)
+    assert c.table["elpd_diff"].abs().max() == pytest.approx(0.0, abs=1e-9)
+    assert any("do not tell these models apart" in w for w in c.warnings)
