@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pymc as pm
 import xarray as xr
+from threadpoolctl import threadpool_limits
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,18 @@ _COMPILED: dict[str, object] = {}  # nutpie models compiled in this process, by 
 _MAX_COMPILED = 4
 
 
-def run_nuts(model: pm.Model, *, sampler: str, draws: int, tune: int, chains: int, seed: int,
+def run_nuts(model: pm.Model, **kwargs) -> SamplerRun:
+    """Sample ``model`` (see :func:`_run_nuts`) with BLAS limited to one thread.
+
+    The chains run in parallel threads or processes, one per core; a multithreaded BLAS on top
+    (the design-matrix products) adds threads that spin while they wait and took about half
+    the CPU from the chains in the reference fit (docs/benchmarks.md).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_nuts(model, **kwargs)
+
+
+def _run_nuts(model: pm.Model, *, sampler: str, draws: int, tune: int, chains: int, seed: int,
              target_accept: float, max_treedepth: int, progressbar: bool,
              adaptation: str = "diag", cache_key: str | None = None) -> SamplerRun:
     """Sample ``model``; compile and sampling times are measured separately.
