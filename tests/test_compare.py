@@ -1,13 +1,12 @@
 """Model comparison by LOO (capmodel.report.compare): response sets, warnings, the page.
 
-The end-to-end tests inject a cheap person log-likelihood (the real one compiles the integrated
-model: about a minute on 2 cores); CAPMODEL_SLOW_TESTS=1 also runs the real one.
+Most page tests inject a cheap person log-likelihood; one runs the real one (the integrated
+residual, capmodel.fitting.loglik) on the session's small fit.
 """
 
 from __future__ import annotations
 
 import copy
-import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -105,14 +104,28 @@ def test_compare_page_end_to_end(small_fit, tmp_path):
     assert set(c.table["model"]) == {"small <b>fit</b>", "copy é"}
 
 
-@pytest.mark.skipif(os.environ.get("CAPMODEL_SLOW_TESTS") != "1",
-                    reason="compiles the integrated model (~1 min); CAPMODEL_SLOW_TESTS=1")
 def test_compare_with_the_real_person_log_likelihood(small_fit, tmp_path):
-    from capmodel import cli
+    """The real per-person marginal log-likelihood (integrated residual) through LOO."""
+    from functools import partial
+
+    from capmodel.fitting.loglik import person_log_likelihood
 
     a = small_fit.save(tmp_path / "a")
-    b = small_fit.save(tmp_path / "b")
-    assert cli.main(["compare", str(a), str(b), "--out", str(tmp_path / "c.html")]) == 0
-    c = compare([a, b], loglik=None)
+    c = compare([a, small_fit], loglik=partial(person_log_likelihood, draws=100))
     assert c.table["elpd_diff"].abs().max() == pytest.approx(0.0, abs=1e-9)
     assert any("do not tell these models apart" in w for w in c.warnings)
+    assert np.isfinite(c.table["elpd"]).all() and (c.table["elpd"] < 0).all()
+
+
+def test_person_log_likelihood_of_the_realisations_alone(small_fit):
+    from capmodel.fitting.loglik import person_log_likelihood
+
+    both = person_log_likelihood(small_fit, "all", draws=20)
+    real = person_log_likelihood(small_fit, "realisations", draws=20)
+    assert both.dims == real.dims == ("chain", "draw", "person")
+    assert both.sizes["draw"] * both.sizes["chain"] == 20
+    # dropping the indicators' answers can only raise each person's likelihood
+    assert (real.values >= both.values - 1e-9).all() and (real.values < 0).all()
+    assert float((real - both).mean()) > 1.0
+    with pytest.raises(ValueError, match="responses"):
+        person_log_likelihood(small_fit, "indicators")

@@ -15,15 +15,19 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from capmodel.fitting.predictive import thinned_posterior
 from capmodel.model import build_design, build_model
 from capmodel.model.design import Design
 
-LOO_NODES = 31
+LOO_NODES = 15  # adaptive Gauss-Hermite: 1e-4 of brute force (tests/test_integrated.py)
+LOO_DRAWS = 1000  # posterior draws used (evenly thinned): enough for PSIS-LOO
 RESPONSES = ("all", "realisations")
 
 
-def person_log_likelihood(fit, responses: str = "all", nodes: int = LOO_NODES) -> xr.DataArray:
-    """log p(responses of person i | draw) over (chain, draw, person)."""
+def person_log_likelihood(fit, responses: str = "all", nodes: int = LOO_NODES,
+                          draws: int | None = LOO_DRAWS) -> xr.DataArray:
+    """log p(responses of person i | draw) over (chain, draw, person), on at most ``draws``
+    evenly thinned posterior draws (None: all)."""
     if responses not in RESPONSES:
         raise ValueError(f"responses = {responses!r}; expected one of {list(RESPONSES)}")
     spec, design = fit.spec, build_design(fit.spec, fit.data)
@@ -35,20 +39,20 @@ def person_log_likelihood(fit, responses: str = "all", nodes: int = LOO_NODES) -
         design = dataclasses.replace(design, indicators=tuple(
             dataclasses.replace(j, rows=empty, values=empty) for j in design.indicators))
     if not spec.latent:
-        return _observed_loglik(fit, design)
+        return _observed_loglik(fit, design, draws)
     spec = dataclasses.replace(spec, residual="integrated", quadrature_nodes=nodes)
     built = build_model(spec, design, pointwise=True)
-    post = fit.posterior
+    post = thinned_posterior(fit.posterior, draws)
     keep = [v.name for v in built.model.free_RVs]
     ds = pm.compute_deterministics(post[keep], var_names=["person_loglik"], model=built.model,
                                    progressbar=False)
     return ds["person_loglik"]
 
 
-def _observed_loglik(fit, design: Design) -> xr.DataArray:
+def _observed_loglik(fit, design: Design, draws: int | None) -> xr.DataArray:
     """Realisation-only models: the Bernoulli terms summed per person."""
     built = build_model(fit.spec, design)
-    post = fit.posterior[[v.name for v in built.model.free_RVs]]
+    post = thinned_posterior(fit.posterior, draws)[[v.name for v in built.model.free_RVs]]
     ll = pm.compute_log_likelihood(xr.DataTree.from_dict({"posterior": post}),
                                    model=built.model, progressbar=False)
     terms = ll["log_likelihood"]["y_realisation"].values  # (chain, draw, obs)
