@@ -134,6 +134,19 @@ def test_prior_check_cli_reports_every_response_level(sim, tmp_path, capsys):
         assert words in out
 
 
+def test_prior_check_of_an_integrated_residual_spec(sim, spec):
+    """The integrated model observes nothing; the prior check simulates its generative twin."""
+    import dataclasses
+
+    from capmodel.fitting.prior_check import prior_check
+
+    table = prior_check(dataclasses.replace(spec, residual="integrated"),
+                        load_data(sim.survey, spec.schema), draws=30)
+    assert {"training", "cap_orientation", "cap_options"} <= set(table["response"])
+    assert set(table.loc[table["response"] == "training", "level"]) == {"yes"}
+    assert ((table["prior_q05"] <= table["prior_q95"]) & table["observed"].between(0, 1)).all()
+
+
 def test_integrated_residual_model_matches_the_generative_one(sim, spec):
     """Same parameters; the integrated model has no residual and no observed variables, and its
     log-likelihood equals the generative model's with the residual integrated numerically."""

@@ -8,6 +8,8 @@ fitted residual, and it is the only replication possible for integrated-residual
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -39,14 +41,17 @@ def replicate(fit, draws: int | None = 200, seed: int = 1) -> tuple[Design, xr.D
     return design, pp["posterior_predictive"].dataset
 
 
-def _responses(design: Design, rep: xr.Dataset):
-    """(response, level label, rows, observed 0/1, replicated 0/1 (sample, obs)) per level."""
+def response_blocks(design: Design, rep: xr.Dataset
+                    ) -> Iterator[tuple[str, tuple[str, ...], bool, np.ndarray, np.ndarray,
+                                        np.ndarray]]:
+    """Every response simulated in ``rep`` (prior or posterior predictive of the generative
+    model): (name, level labels, binary?, rows, observed codes, simulated codes (sample, obs))."""
     if "y_realisation" in rep:
         rows, cols, y = design.realisation_obs()
         sim = rep["y_realisation"].values.reshape(-1, y.size)
         for i, name in enumerate(design.realisations):
             sel = cols == i
-            yield name, "yes", rows[sel], y[sel] == 1, sim[:, sel] == 1
+            yield name, ("no", "yes"), True, rows[sel], y[sel], sim[:, sel]
     blocks = [("y_binary_indicator", "binary", None)] + [
         (f"y_ordinal{n}_indicator", "ordinal", n) for n in design.ordinal_level_counts()]
     for var, kind, n_levels in blocks:
@@ -57,11 +62,19 @@ def _responses(design: Design, rep: xr.Dataset):
         for i in np.unique(items):
             ind = design.indicators[i]
             sel = items == i
-            levels = ind.levels if kind == "ordinal" else ("0", "1")
-            for code, level in enumerate(levels):
-                if kind == "binary" and code == 0:
-                    continue
-                yield ind.name, level, rows[sel], y[sel] == code, sim[:, sel] == code
+            binary = kind == "binary"
+            yield (ind.name, ("0", "1") if binary else ind.levels, binary, rows[sel], y[sel],
+                   sim[:, sel])
+
+
+def level_shares(design: Design, rep: xr.Dataset):
+    """(response, level, rows, observed 0/1, simulated 0/1 (sample, obs)) per response level;
+    binary responses give their second level only."""
+    for name, levels, binary, rows, y, sim in response_blocks(design, rep):
+        for code, level in enumerate(levels):
+            if binary and code == 0:
+                continue
+            yield name, level, rows, y == code, sim == code
 
 
 def ppc_table(fit, by: tuple[str, ...] = (), draws: int | None = 200, seed: int = 1,
@@ -81,7 +94,7 @@ def ppc_table(fit, by: tuple[str, ...] = (), draws: int | None = 200, seed: int 
         splits.append((v, *_row_codes(ds, v)))
     lo_q, hi_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
     out = []
-    for response, level, rows, obs, sim in _responses(design, rep):
+    for response, level, rows, obs, sim in level_shares(design, rep):
         for var, codes, labels in splits:
             c = codes[rows]
             for k, label in enumerate(labels):

@@ -7,6 +7,7 @@ import pandas as pd
 import pymc as pm
 
 from capmodel.data import Data
+from capmodel.fitting.predictive import level_shares
 from capmodel.model import build_design, build_model
 from capmodel.spec import Spec
 
@@ -15,7 +16,7 @@ def prior_check(spec: Spec, data: Data, draws: int = 500, seed: int = 1) -> pd.D
     """For each response and level: the observed share and the prior predictive 5%, 50%, 95%
     quantiles of that share. Priors that put most mass on shares near 0 or 1 are too wide."""
     design = build_design(spec, data)
-    built = build_model(spec, design)
+    built = build_model(spec, design, generative=True)  # observed responses to simulate
     prior = pm.sample_prior_predictive(draws=draws, model=built.model, random_seed=seed,
                                        var_names=list(built.observed))
     pp = prior["prior_predictive"].dataset
@@ -26,24 +27,6 @@ def prior_check(spec: Spec, data: Data, draws: int = 500, seed: int = 1) -> pd.D
         rows.append({"response": response, "level": level, "observed": float(observed.mean()),
                      "prior_q05": q[0], "prior_median": q[1], "prior_q95": q[2]})
 
-    if "y_realisation" in pp:
-        r_rows, cols, y = design.realisation_obs()
-        sim = pp["y_realisation"].values.reshape(-1, y.size)
-        for i, name in enumerate(design.realisations):
-            sel = cols == i
-            add(name, "1", y[sel], sim[:, sel].mean(axis=1))
-    for kind_var, kind, n_levels in [("y_binary_indicator", "binary", None)] + [
-            (f"y_ordinal{n}_indicator", "ordinal", n) for n in design.ordinal_level_counts()]:
-        if kind_var not in pp:
-            continue
-        _, items, y = design.indicator_obs(kind, n_levels)
-        sim = pp[kind_var].values.reshape(-1, y.size)
-        for i in np.unique(items):
-            ind = design.indicators[i]
-            sel = items == i
-            levels = ind.levels if kind == "ordinal" else ("0", "1")
-            for code, level in enumerate(levels):
-                if kind == "binary" and code == 0:
-                    continue
-                add(ind.name, level, y[sel] == code, (sim[:, sel] == code).mean(axis=1))
+    for response, level, _, observed, simulated in level_shares(design, pp):
+        add(response, level, observed, simulated.mean(axis=1))
     return pd.DataFrame(rows)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from capmodel.fitting.predictive import response_blocks
 from capmodel.report.stats import QUANTILES
 from capmodel.simulate.targets import MARGINS, REALISATIONS, Margin, weighted_share
 
@@ -95,29 +96,10 @@ def replicated_columns(design, rep: xr.Dataset) -> ResponseColumns:
     capmodel.fitting.predictive.replicate output."""
     n = design.n_rows
     out: ResponseColumns = {}
-    if "y_realisation" in rep:
-        rows, cols, y = design.realisation_obs()
-        sim = rep["y_realisation"].values.reshape(-1, y.size)
-        for i, name in enumerate(design.realisations):
-            sel = cols == i
-            col = np.full((sim.shape[0], n), np.nan)
-            col[:, rows[sel]] = sim[:, sel]
-            out[name] = col
-    blocks = [("y_binary_indicator", "binary", None)] + [
-        (f"y_ordinal{k}_indicator", "ordinal", k) for k in design.ordinal_level_counts()]
-    for var, kind, n_levels in blocks:
-        if var not in rep:
-            continue
-        rows, items, y = design.indicator_obs(kind, n_levels)
-        sim = rep[var].values.reshape(-1, y.size)
-        for i in np.unique(items):
-            ind = design.indicators[i]
-            sel = items == i
-            col = np.full((sim.shape[0], n), np.nan, dtype=object if kind == "ordinal" else float)
-            values = sim[:, sel]
-            col[:, rows[sel]] = (np.asarray(ind.levels, dtype=object)[values]
-                                 if kind == "ordinal" else values)
-            out[ind.name] = col
+    for name, levels, binary, rows, _, sim in response_blocks(design, rep):
+        col = np.full((sim.shape[0], n), np.nan, dtype=float if binary else object)
+        col[:, rows] = sim if binary else np.asarray(levels, dtype=object)[sim]
+        out[name] = col
     return out
 
 
