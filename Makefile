@@ -32,7 +32,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits
-	$(PY) -m ruff format --check capmodel tests
 
 ## calibration-table: rewrite the target-vs-simulated table in docs/data.md
 calibration-table: $(STAMP)

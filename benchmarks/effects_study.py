@@ -2,7 +2,8 @@
 with several seeds and check the effect estimates against the simulator's true potential
 outcomes (capmodel.simulate.truth_effects) and the true population margins.
 
-    python benchmarks/effects_study.py --seeds 1 2 3 --write docs/validation.md   # full size
+    python benchmarks/effects_study.py --seeds 1 2 3 --fits /tmp/study-fits \\
+        --write docs/validation.md                                      # full size
     python benchmarks/effects_study.py --seeds 1 2 3 --n-population 40000 --draws 300  # quick
 
 Per seed: coverage of the 90% intervals of the sample total effects (4 supports and the CEP x 6
@@ -18,16 +19,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from study_fits import add_common_options, command_tail, replace_block, study_fit
 
 import capmodel.effects as fx
-from capmodel.fitting import fit
-from capmodel.simulate import simulate
 from capmodel.simulate.truth_effects import (
     SampleTruth,
     population_cep_effect,
@@ -43,11 +42,9 @@ def _pair(contrast: str):
 def check_seed(seed: int, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Coverage rows (block, estimand, truth, mean, lower, upper, covered) and MRP rows."""
     spec = load_spec(args.spec)
-    sim = simulate("cep2021", seed=seed, n_population=args.n_population)
-    t0 = time.perf_counter()
-    f = fit(spec, sim.survey, seed=seed, draws=args.draws, tune=args.tune, progressbar=False,
-            verbose=False)
-    t_fit = time.perf_counter() - t0
+    s = study_fit(spec, seed, n_population=args.n_population, draws=args.draws, tune=args.tune,
+                  fits_dir=args.fits)
+    sim, f, t_fit = s.sim, s.fit, s.seconds
     t0 = time.perf_counter()
     model = fx.effect_model(f, draws=args.effect_draws)
     truth = SampleTruth.of(sim)
@@ -128,14 +125,10 @@ def markdown(cov: pd.DataFrame, mrp: pd.DataFrame, runs: list[str], cmd: str) ->
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    p.add_argument("--n-population", type=int, default=None, help="default: 197,074 (full)")
-    p.add_argument("--draws", type=int, default=None, help="default: the spec's")
-    p.add_argument("--tune", type=int, default=None, help="default: the spec's")
+    add_common_options(p)
     p.add_argument("--effect-draws", type=int, default=1000,
                    help="posterior draws used for the effects (default 1000)")
     p.add_argument("--tau", type=float, default=0.5)
-    p.add_argument("--spec", default="models/capability.toml")
     p.add_argument("--write", type=Path, help="markdown file with the effects markers")
     args = p.parse_args()
     covs, mrps, runs = [], [], []
@@ -149,20 +142,11 @@ def main() -> int:
                     f"{x['pn_realised']:.3f} | {x['self_reported']:.3f} |")
         print(runs[-1], flush=True)
     cmd = ("python benchmarks/effects_study.py --seeds " + " ".join(map(str, args.seeds))
-           + (f" --n-population {args.n_population}" if args.n_population else "")
-           + (f" --draws {args.draws}" if args.draws else "")
-           + (f" --tune {args.tune}" if args.tune else "")
-           + f" --effect-draws {args.effect_draws}")
+           + command_tail(args) + f" --effect-draws {args.effect_draws}")
     text = markdown(pd.concat(covs), pd.concat(mrps), runs, cmd)
     print(text)
     if args.write:
-        doc = args.write.read_text(encoding="utf-8")
-        block = f"<!-- effects:start -->\n{text}\n<!-- effects:end -->"
-        new, n = re.subn(r"<!-- effects:start -->.*?<!-- effects:end -->", lambda _: block, doc,
-                         flags=re.S)
-        if n != 1:
-            raise SystemExit(f"{args.write}: no <!-- effects:start/end --> block")
-        args.write.write_text(new, encoding="utf-8")
+        replace_block(args.write, "effects", text)
     return 0
 
 

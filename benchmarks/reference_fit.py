@@ -24,13 +24,15 @@ import json, sys, time
 from capmodel.simulate import simulate
 from capmodel.spec import load_spec, spec_from_dict
 from capmodel.fitting import fit
-config, seed, sampler = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+config, seed, sampler, save_to = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 spec = load_spec("models/capability.toml")
 if config != "auto":
     raw = spec.to_dict(); raw["groups"]["parameterisation"] = config
     spec = spec_from_dict(raw)
 sim = simulate("cep2021", seed=seed)
 f = fit(spec, sim.survey, sampler=sampler, progressbar=False, verbose=False)
+if save_to:
+    f.save(f"{save_to}/{config}", overwrite=True)
 d = f.manifest["diagnostics"]; t = f.manifest["timings"]
 post = f.posterior
 print(json.dumps({"config": config, "sampler": sampler, "seed": seed,
@@ -51,13 +53,15 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--cold-cache", action="store_true", help="fresh PyTensor/numba cache each run")
     p.add_argument("--out", type=Path)
+    p.add_argument("--save", type=Path, help="also save each fit under SAVE/<config> (for reports)")
     args = p.parse_args()
     rows = []
     for config in args.configs:
         env = dict(os.environ)
         if args.cold_cache:
             env["PYTENSOR_FLAGS"] = f"compiledir={tempfile.mkdtemp(prefix='capmodel-bench-')}"
-        res = subprocess.run([sys.executable, "-c", RUN, config, str(args.seed), args.sampler],
+        res = subprocess.run([sys.executable, "-c", RUN, config, str(args.seed), args.sampler,
+                              str(args.save or "")],
                              capture_output=True, text=True, env=env)
         if res.returncode != 0:
             print(res.stderr[-3000:], file=sys.stderr)

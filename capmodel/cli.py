@@ -178,8 +178,8 @@ REPORT_HELP = """Write the HTML posterior report of a saved fit (docs/report.md)
 
 One self-contained file (figures inline, no request to any other host), written atomically to
 FIT/report.html unless --out is given: run, convergence, model graph, measurement, capability,
-realisations, groups, posterior predictive checks and published figures, with 90%
-equal-tailed intervals throughout. Python: capmodel.load(FIT).report(PATH).
+realisations, groups, causal effects, posterior predictive checks and published figures, with
+90% equal-tailed intervals throughout. Python: capmodel.load(FIT).report(PATH).
 """
 
 COMPARE_HELP = """Compare saved fits by PSIS-LOO over persons and write an HTML page.
@@ -195,6 +195,7 @@ def _report(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     path = report_fit_dir(args.fit, args.out, ppc_draws=args.ppc_draws,
+                          effect_draws=args.effect_draws,
                           reference=None if args.reference == "none" else args.reference)
     size = path.stat().st_size / 2**20
     print(f"report written to {path} ({size:.1f} MiB, {time.perf_counter() - t0:.1f} s)")
@@ -305,6 +306,8 @@ def _add_report_commands(sub) -> None:
     p.add_argument("--out", default=None, help="output file (default: FIT/report.html)")
     p.add_argument("--ppc-draws", type=_positive, default=200,
                    help="posterior draws replicated for the predictive checks (default 200)")
+    p.add_argument("--effect-draws", type=_positive, default=200,
+                   help="posterior draws the Effects section is computed from (default 200)")
     p.add_argument("--reference", default="auto",
                    help="table of published figures: 'auto' (by the data's columns), "
                         "'none', or a name such as cep2021")

@@ -82,7 +82,8 @@ def odd_fit(small_fit):
 @pytest.fixture(scope="module")
 def report_file(odd_fit, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report") / "fits" / "odd"
-    return report(odd_fit, out, ppc_draws=40, margin_draws=30, source=f"fits/{IMG}")
+    return report(odd_fit, out, ppc_draws=40, effect_draws=40,
+                  source=f"fits/{IMG}")
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +183,24 @@ def test_decoded_data_reproduce_the_survey(small_fit, sim):
     assert find_table(frame.drop(columns=["training"])) is None
     rows, missing, _ = margin_rows(frame, table, "weight", "months_since_exit")
     assert set(rows["item"]) >= {"no change", "training"} and missing
+
+
+def test_effects_section_shows_what_capmodel_effects_computes(odd_fit, html):
+    import capmodel.effects as fx
+
+    body = _section(html, "effects")
+    for part in ("Total effects:", "Mediation:", "Conversion:", "Attribution:",
+                 "Pathway types", "Who converts each support best"):
+        assert part in body, part
+    assert body.count("<svg ") == 5  # total, mediation, conversion, attribution, pathways
+    assert "<i>ü</i>" not in body and "ü" in body  # hostile factor level, as text
+    t = fx.total_effects(odd_fit, draws=40).table
+    row = t[(t["quantity"] == "difference") & (t["by_variable"] == "all")
+            & (t["contrast"] == "cep") & (t["outcome"] == "training")].iloc[0]
+    assert f"<td>{row['mean']:.3f}</td>" in body and f"<td>{row['upper']:.3f}</td>" in body
+    pw = fx.pathways(odd_fit, draws=40).table
+    assert "5. failure at a decisive test" not in body  # no failed-test column in a fit
+    assert f"{pw['name'].iloc[0]}" in body
 
 
 def test_a_failed_fit_is_flagged_at_the_top(small_fit, tmp_path):
@@ -357,12 +376,18 @@ def test_a_model_without_latent_capability(small_fit):
     idata = xr.DataTree.from_dict({"posterior": small_fit.posterior[keep],
                                    "sample_stats": small_fit.idata["sample_stats"].dataset,
                                    "data": small_fit.data})
-    page = build_page(Fit(idata, spec, small_fit.manifest),
-                      include=("model", "measurement", "capability", "realisations", "groups"))
+    page = build_page(Fit(idata, spec, small_fit.manifest), effect_draws=20,
+                      include=("model", "measurement", "capability", "realisations", "groups",
+                               "effects"))
     html = render(page)
     assert "no latent capability, hence no measurement" in html
     assert "capability\n(latent)" not in html and "direct effects of supports" in html
     assert _section(html, "realisations").count("<svg ") == 2  # direct effects, factors
+    effects = _section(html, "effects")
+    assert "Total effects:" in effects and "Attribution:" in effects  # direct effects only
+    assert effects.count("<svg ") == 2
+    for part in ("mediation", "conversion", "pathway types"):
+        assert f"{part}: " in effects and "no latent capability" in effects, part
     groups = _section(html, "groups")
     assert "region: effect on each realisation" in groups
     assert "effect on capability" not in groups

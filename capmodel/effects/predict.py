@@ -123,7 +123,9 @@ class Predictor:
             eta = eta + np.einsum("drk,nk->dnr", self.p.direct, direct[rows][:, self.s.direct])
         if self.latent:
             m = self.capability_mean(direct if capability is None else capability)
-            eta = eta + self.p.rho[:, None, :] * m[:, rows][:, :, None]
+            if eta is self.eta_fixed:
+                eta = eta.copy()
+            eta += self.p.rho[:, None, :] * m[:, rows][:, :, None]
         return eta
 
     def node_probabilities(self, direct: np.ndarray, capability: np.ndarray | None = None
@@ -134,6 +136,11 @@ class Predictor:
         rows = self.u.person_of_row
         if self.latent:
             e = self.e[:, rows] if self.e.shape[1] > 1 else self.e
+            if e.shape[-1] == 1:  # one residual per person: add it in place
+                if eta.base is self.eta_fixed:
+                    eta = eta.copy()
+                eta += self.p.rho[:, None, :, None] * e[:, :, None, :]
+                return expit(eta, out=eta), np.ones((1, 1, 1))
             eta = eta + self.p.rho[:, None, :, None] * e[:, :, None, :]
         w = np.exp(self.log_w - self.log_w.max(axis=-1, keepdims=True))
         w = w / w.sum(axis=-1, keepdims=True)
@@ -147,6 +154,8 @@ class Predictor:
         pr, w = self.node_probabilities(direct, capability)
         anyr = 1.0 - np.prod(1.0 - pr, axis=2, keepdims=True)
         full = np.concatenate([pr, anyr], axis=2)
+        if full.shape[3] == 1:  # one residual per person and draw: nothing to average
+            return np.ascontiguousarray(full[..., 0])
         return np.einsum("dnrq,dnq->dnr", full, np.broadcast_to(w, (full.shape[0],
                                                                     full.shape[1], w.shape[2])))
 

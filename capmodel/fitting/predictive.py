@@ -78,15 +78,19 @@ def level_shares(design: Design, rep: xr.Dataset):
 
 
 def ppc_table(fit, by: tuple[str, ...] = (), draws: int | None = 200, seed: int = 1,
-              ci_prob: float = 0.9) -> pd.DataFrame:
+              ci_prob: float = 0.9, replicated: tuple[Design, xr.Dataset] | None = None
+              ) -> pd.DataFrame:
     """Observed share vs replicated share (mean and ``ci_prob`` interval) for every response
     level, overall (``by_variable = "all"``) and by each variable in ``by`` (group columns,
     covariates, or the wave column of the data).
 
     Columns: response, level, by_variable, by_level, n, observed, replicated_mean,
     replicated_lo, replicated_hi, outside (the observed share lies outside the interval).
+    ``replicated``: the output of :func:`replicate`, to reuse (``draws`` and ``seed`` are then
+    not used).
     """
-    design, rep = replicate(fit, draws=draws, seed=seed)
+    design, rep = replicated if replicated is not None else replicate(fit, draws=draws,
+                                                                      seed=seed)
     ds = fit.data
     splits: list[tuple[str, np.ndarray, list[str]]] = [("all", np.zeros(ds.sizes["obs"], int),
                                                         ["all"])]
@@ -95,20 +99,22 @@ def ppc_table(fit, by: tuple[str, ...] = (), draws: int | None = 200, seed: int 
     lo_q, hi_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
     out = []
     for response, level, rows, obs, sim in level_shares(design, rep):
+        simf = sim.astype(np.float32)
         for var, codes, labels in splits:
-            c = codes[rows]
-            for k, label in enumerate(labels):
-                sel = c == k
-                n = int(sel.sum())
-                if n == 0:
-                    continue
-                shares = sim[:, sel].mean(axis=1)
-                lo, hi = np.quantile(shares, [lo_q, hi_q])
-                o = float(obs[sel].mean())
+            onehot = np.zeros((rows.size, len(labels)), dtype=np.float32)
+            onehot[np.arange(rows.size), codes[rows]] = 1.0
+            n = onehot.sum(axis=0)
+            seen = n > 0
+            shares = (simf @ onehot[:, seen]) / n[seen]  # (sample, cell)
+            lo, hi = np.quantile(shares, [lo_q, hi_q], axis=0)
+            observed = (obs.astype(np.float64) @ onehot[:, seen]) / n[seen]
+            for j, k in enumerate(np.flatnonzero(seen)):
+                o = float(observed[j])
                 out.append({"response": response, "level": level, "by_variable": var,
-                            "by_level": label, "n": n, "observed": o,
-                            "replicated_mean": float(shares.mean()), "replicated_lo": float(lo),
-                            "replicated_hi": float(hi), "outside": bool(o < lo or o > hi)})
+                            "by_level": labels[k], "n": int(n[k]), "observed": o,
+                            "replicated_mean": float(shares[:, j].mean()),
+                            "replicated_lo": float(lo[j]), "replicated_hi": float(hi[j]),
+                            "outside": bool(o < lo[j] or o > hi[j])})
     return pd.DataFrame(out)
 
 

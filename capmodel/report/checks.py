@@ -3,6 +3,8 @@ published reference figures (when the data have a declared table of them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -23,8 +25,10 @@ def wave_column(fit) -> str | None:
     return str(ds["wave"].attrs.get("column", "wave")) if "wave" in ds else None
 
 
-def ppc_section(fit, draws: int = 200, seed: int = 1) -> Section:
-    """Observed vs replicated shares of every response level, overall and by group and wave."""
+def ppc_section(fit, replicated: Callable[[], tuple]) -> Section:
+    """Observed vs replicated shares of every response level, overall and by group and wave;
+    ``replicated()`` returns the replicated responses (capmodel.fitting.predictive.replicate),
+    shared with the published-figures section."""
     from capmodel.fitting.predictive import ppc_table
 
     sec = Section("ppc", "Posterior predictive checks",
@@ -36,7 +40,9 @@ def ppc_section(fit, draws: int = 200, seed: int = 1) -> Section:
     wave = wave_column(fit)
     if wave:
         by.append(wave)
-    table = ppc_table(fit, by=tuple(by), draws=draws, seed=seed, ci_prob=CI_PROB)
+    design, rep = replicated()
+    draws = rep.sizes["chain"] * rep.sizes["draw"]
+    table = ppc_table(fit, by=tuple(by), ci_prob=CI_PROB, replicated=(design, rep))
     overall = table[table["by_variable"] == "all"]
     rows: list = []
     for response, part in overall.groupby("response", sort=False):
@@ -95,9 +101,10 @@ def _ppc_numbers(table: pd.DataFrame) -> Table:
                  flags=["warn" if o else "" for o in table["outside"]])
 
 
-def published_section(fit, reference: str | None = "auto", draws: int = 100,
-                      seed: int = 2) -> Section:
-    """Observed, weighted and replicated margins next to the published figures."""
+def published_section(fit, reference: str | None, replicated: Callable[[], tuple]
+                      ) -> Section:
+    """Observed, weighted and replicated margins next to the published figures
+    (``replicated``: as for :func:`ppc_section`)."""
     sec = Section("published", "Published figures",
                   "Do the data, and the model, reproduce the figures published for this "
                   "survey? Published shares are weighted, so the observed and replicated "
@@ -109,9 +116,8 @@ def published_section(fit, reference: str | None = "auto", draws: int = 100,
                                "data (capmodel.report.margins.REFERENCE_TABLES; the cep2021 "
                                "scenario ships one).", cls="note"))
         return sec
-    from capmodel.fitting.predictive import replicate
-
-    design, rep = replicate(fit, draws=draws, seed=seed)
+    design, rep = replicated()
+    draws = rep.sizes["chain"] * rep.sizes["draw"]
     weight = str(fit.data["weight"].attrs.get("column", "weight")) if "weight" in fit.data \
         else None
     rows, missing, note = margin_rows(frame, table, weight, wave_column(fit),

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from markupsafe import Markup
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from scipy.stats import rankdata
 
 from capmodel.report.stats import CI_PROB, Interval
@@ -264,4 +266,49 @@ def heatmap(values: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
         ax.spines[side].set_visible(False)
     ax.set_title(text(title))
     fig.colorbar(im, ax=ax, shrink=0.6, label="posterior mean")
+    return to_svg(fig)
+
+
+@styled
+def mediation_bars(panels: Sequence[tuple[str, Sequence[tuple[str, float, float,
+                                                               Interval | None]]]],
+                   *, ncols: int = 3, width: float = 9.0) -> Markup:
+    """One panel per contrast; per outcome a bar of the direct effect (light) followed by the
+    indirect effect (dark) and the total effect's interval (line). ``panels``: title, rows of
+    (outcome, direct mean, indirect mean, total interval)."""
+    n = len(panels)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    longest = max(len(rows) for _, rows in panels)
+    fig, axes = subplots(nrows, ncols, figsize=(width, nrows * _height(longest, 0.8)),
+                         squeeze=False, sharex=True, sharey=True)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= n:
+            ax.set_visible(False)
+            continue
+        title, rows = panels[k]
+        y = np.arange(len(rows))[::-1]
+        for yi, (_, nde, nie, te) in zip(y, rows, strict=True):
+            ax.barh(yi, nde, height=0.6, color="#9ec5e8")
+            ax.barh(yi, nie, left=nde, height=0.6, color=BLUE)
+            if te is not None and np.isfinite(te.lo):
+                ax.plot([te.lo, te.hi], [yi, yi], color=BLACK, lw=1.0)
+        ax.axvline(0, color=GREY, lw=0.8, ls="--", zorder=0)
+        ax.set_yticks(y)
+        ax.set_yticklabels([text(r[0]) for r in rows])
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_title(text(title))
+        ax.grid(axis="x", color="#e6e6e6", lw=0.6)
+        ax.set_axisbelow(True)
+        if k // ncols == nrows - 1 or k + ncols >= n:
+            ax.set_xlabel("percentage points")
+            ax.xaxis.set_tick_params(labelbottom=True)
+    axes.ravel()[0].legend(handles=[Patch(color="#9ec5e8", label="direct"),
+                                    Patch(color=BLUE, label="through capability"),
+                                    Line2D([], [], color=BLACK, lw=1.0,
+                                           label=f"total, {CI_LABEL}")],
+                           fontsize=7, frameon=False, loc="lower left",
+                           bbox_to_anchor=(0.0, 1.08), ncols=3)
+    fig.tight_layout()
     return to_svg(fig)

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from capmodel.report import checks, posterior, sections
+from capmodel.report import checks, effects, posterior, sections
 from capmodel.report.blocks import Page, Section
 from capmodel.report.html import write
 from capmodel.report.stats import CI_TEXT
 
 SECTIONS: tuple[str, ...] = ("run", "convergence", "model", "measurement", "capability",
-                             "realisations", "groups", "ppc", "published")
+                             "realisations", "groups", "effects", "ppc", "published")
 REPORT_NAME = "report.html"
 
 
-def build_page(fit, *, ppc_draws: int = 200, margin_draws: int = 100,
+def build_page(fit, *, ppc_draws: int = 200, effect_draws: int = 200,
                reference: str | None = "auto", include: Sequence[str] = SECTIONS,
                source: str | None = None) -> Page:
-    """The report of ``fit`` as a :class:`Page`. ``ppc_draws`` / ``margin_draws``: posterior
-    draws replicated for the predictive checks / the published figures; ``reference``: table
-    of published figures ('auto', None or a name); ``include``: the section ids to build."""
+    """The report of ``fit`` as a :class:`Page`. ``ppc_draws``: posterior draws replicated
+    (once) for the predictive checks and the published figures; ``effect_draws``: posterior
+    draws the causal effects are computed from; ``reference``: table of published figures
+    ('auto', None or a name); ``include``: the section ids to build."""
     unknown = sorted(set(include) - set(SECTIONS))
     if unknown:
         raise ValueError(f"unknown report sections {unknown}; known: {list(SECTIONS)}")
+    from capmodel.fitting.predictive import replicate
+
     t0 = time.perf_counter()
+    replicated = functools.cache(lambda: replicate(fit, draws=ppc_draws, seed=1))
     builders: dict[str, Callable[[], Section]] = {
         "run": lambda: sections.run_section(fit),
         "convergence": lambda: sections.convergence_section(fit),
@@ -34,10 +40,20 @@ def build_page(fit, *, ppc_draws: int = 200, margin_draws: int = 100,
         "capability": lambda: posterior.capability_section(fit),
         "realisations": lambda: posterior.realisations_section(fit),
         "groups": lambda: posterior.groups_section(fit),
-        "ppc": lambda: checks.ppc_section(fit, draws=ppc_draws),
-        "published": lambda: checks.published_section(fit, reference, draws=margin_draws),
+        "effects": lambda: effects.effects_section(pending.result()),
+        "ppc": lambda: checks.ppc_section(fit, replicated),
+        "published": lambda: checks.published_section(fit, reference, replicated),
     }
-    built = [builders[s]() for s in SECTIONS if s in include]
+    # the effects are numbers (numpy, which releases the GIL): computed in a worker thread
+    # while this thread draws the other sections
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = (pool.submit(effects.compute, fit, effect_draws) if "effects" in include
+                   else None)
+        order = [s for s in SECTIONS if s in include and s != "effects"]
+        if "effects" in include:
+            order.append("effects")  # last: its numbers are ready by then
+        done = {s: builders[s]() for s in order}
+    built = [done[s] for s in SECTIONS if s in done]
     m, diag = fit.manifest, fit.diagnostics
     s = m["settings"]
     subtitle = [fit.spec.description] if fit.spec.description else []

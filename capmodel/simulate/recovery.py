@@ -22,6 +22,20 @@ BLOCKS = {
 }
 
 
+def block_of(name: str) -> str:
+    """The recovery-table block of a posterior variable: BLOCKS, else by its name (cutpoints
+    are measurement; the centred-scale intercepts and group-effect offsets go with their
+    parameter)."""
+    if name in BLOCKS:
+        return BLOCKS[name]
+    if name.startswith("cutpoints__"):
+        return "measurement"
+    for suffix in ("_c", "_raw", "_offset"):
+        if name.endswith(suffix) and name[: -len(suffix)] in BLOCKS:
+            return BLOCKS[name[: -len(suffix)]]
+    return "other"
+
+
 def _term_value(effects: dict[str, Any], term: str) -> float:
     """Truth of a design term 'col[level]' or 'col' in an effects table (0 when absent)."""
     if "[" in term:
@@ -92,7 +106,7 @@ def recovery_table(posterior: xr.Dataset, truth: dict[str, xr.DataArray],
                                              zip(tv.dims, ix, strict=True)) + "]" if ix else "")
             t = float(tv.values[ix])
             a, b = float(lo.values[ix]), float(hi.values[ix])
-            rows.append({"parameter": label, "block": BLOCKS.get(name, "measurement"),
+            rows.append({"parameter": label, "block": block_of(name),
                          "truth": t, "mean": float(mean.values[ix]), "lower": a, "upper": b,
                          "covered": a <= t <= b})
     return pd.DataFrame(rows)
