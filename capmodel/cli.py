@@ -306,8 +306,8 @@ def _add_report_commands(sub) -> None:
     p.add_argument("--out", default=None, help="output file (default: FIT/report.html)")
     p.add_argument("--ppc-draws", type=_positive, default=200,
                    help="posterior draws replicated for the predictive checks (default 200)")
-    p.add_argument("--effect-draws", type=_positive, default=200,
-                   help="posterior draws the Effects section is computed from (default 200)")
+    p.add_argument("--effect-draws", type=_positive, default=100,
+                   help="posterior draws the Effects section is computed from (default 100)")
     p.add_argument("--reference", default="auto",
                    help="table of published figures: 'auto' (by the data's columns), "
                         "'none', or a name such as cep2021")

@@ -107,6 +107,8 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
     idata = run.idata
     if "constant_data" in idata.children:  # the design arrays; the "data" group holds the data
         del idata["constant_data"]
+    if "warmup_posterior" in idata.children:  # tuning draws: not kept, as in PyMC's default
+        del idata["warmup_posterior"]  # (a third of the file with person-level residuals)
     for group in ("posterior", "sample_stats", "observed_data"):
         idata[group].attrs.pop("created_at", None)
     idata["data"] = xr.DataTree(data.dataset)

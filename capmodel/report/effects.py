@@ -157,7 +157,7 @@ class EffectNumbers:
     refused: dict[str, str] = field(default_factory=dict)  # part -> why not
 
 
-def compute(fit, draws: int = 200, tau: float = 0.5) -> EffectNumbers:
+def compute(fit, draws: int = 100, tau: float = 0.5) -> EffectNumbers:
     """The effects over the survey sample from ``draws`` evenly spaced posterior draws.
     Mediation's total effects (NDE + NIE) are the total effects: they are not computed twice."""
     import capmodel.effects as fx

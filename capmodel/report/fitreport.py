@@ -18,7 +18,7 @@ SECTIONS: tuple[str, ...] = ("run", "convergence", "model", "measurement", "capa
 REPORT_NAME = "report.html"
 
 
-def build_page(fit, *, ppc_draws: int = 200, effect_draws: int = 200,
+def build_page(fit, *, ppc_draws: int = 200, effect_draws: int = 100,
                reference: str | None = "auto", include: Sequence[str] = SECTIONS,
                source: str | None = None) -> Page:
     """The report of ``fit`` as a :class:`Page`. ``ppc_draws``: posterior draws replicated
