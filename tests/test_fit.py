@@ -50,6 +50,9 @@ def test_manifest_records_provenance(small_fit, spec):
     assert m["parameterisation"]["region"] == "noncentred"
     assert small_fit.spec == spec
     assert {"posterior", "sample_stats", "observed_data", "data"} <= set(small_fit.idata.children)
+    # nutpie's tuning draws are not kept (a third of the file); their sample stats are
+    assert "warmup_posterior" not in small_fit.idata.children
+    assert "warmup_sample_stats" in small_fit.idata.children
 
 
 def test_save_load_round_trip(small_fit, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from markupsafe import Markup
@@ -62,28 +63,40 @@ def forest(rows: Sequence[Interval], *, title: str = "", xlabel: str = "",
     return to_svg(fig)
 
 
+def _panel_grid(n: int, longest: int, *, ncols: int, width: float, extra: float,
+                sharey: bool) -> tuple[Any, list[tuple[Any, bool, bool]]]:
+    """A grid of ``n`` panels of up to ``longest`` rows (unused cells hidden, x shared): the
+    figure and, per panel, (axes, at the bottom of its column?, in the first column?)."""
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = subplots(nrows, ncols, figsize=(width, nrows * _height(longest, extra)),
+                         squeeze=False, sharex=True, sharey=sharey)
+    flat = axes.ravel()
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, [(flat[k], k // ncols == nrows - 1 or k + ncols >= n, k % ncols == 0)
+                 for k in range(n)]
+
+
+def _bottom_xlabel(ax, xlabel: str) -> None:
+    ax.set_xlabel(text(xlabel))
+    ax.xaxis.set_tick_params(labelbottom=True)
+
+
 @styled
 def forest_panels(panels: Sequence[tuple[str, Sequence[Interval]]], *, ncols: int = 3,
                   xlabel: str = "", zero: float | None = 0.0, width: float = 9.0) -> Markup:
     """Small multiples of forests (one panel per title); y labels only on the first column
     when every panel has the same rows."""
-    n = len(panels)
-    ncols = max(1, min(ncols, n))
-    nrows = math.ceil(n / ncols)
     same = len({tuple(r.label for r in rows) for _, rows in panels}) == 1
     longest = max(len(rows) for _, rows in panels)
-    fig, axes = subplots(nrows, ncols, figsize=(width, nrows * _height(longest, 0.7)),
-                              squeeze=False, sharex=True, sharey=same)
-    for k, ax in enumerate(axes.ravel()):
-        if k >= n:
-            ax.set_visible(False)
-            continue
-        title, rows = panels[k]
-        _forest_axes(ax, rows, zero, show_labels=not same or k % ncols == 0)
+    fig, grid = _panel_grid(len(panels), longest, ncols=ncols, width=width, extra=0.7,
+                            sharey=same)
+    for (ax, bottom, first), (title, rows) in zip(grid, panels, strict=True):
+        _forest_axes(ax, rows, zero, show_labels=not same or first)
         ax.set_title(text(title))
-        if k // ncols == nrows - 1 or k + ncols >= n:
-            ax.set_xlabel(text(xlabel))
-            ax.xaxis.set_tick_params(labelbottom=True)
+        if bottom:
+            _bottom_xlabel(ax, xlabel)
     fig.tight_layout()
     return to_svg(fig)
 
@@ -276,17 +289,10 @@ def mediation_bars(panels: Sequence[tuple[str, Sequence[tuple[str, float, float,
     """One panel per contrast; per outcome a bar of the direct effect (light) followed by the
     indirect effect (dark) and the total effect's interval (line). ``panels``: title, rows of
     (outcome, direct mean, indirect mean, total interval)."""
-    n = len(panels)
-    ncols = max(1, min(ncols, n))
-    nrows = math.ceil(n / ncols)
     longest = max(len(rows) for _, rows in panels)
-    fig, axes = subplots(nrows, ncols, figsize=(width, nrows * _height(longest, 0.8)),
-                         squeeze=False, sharex=True, sharey=True)
-    for k, ax in enumerate(axes.ravel()):
-        if k >= n:
-            ax.set_visible(False)
-            continue
-        title, rows = panels[k]
+    fig, grid = _panel_grid(len(panels), longest, ncols=ncols, width=width, extra=0.8,
+                            sharey=True)
+    for (ax, bottom, _), (title, rows) in zip(grid, panels, strict=True):
         y = np.arange(len(rows))[::-1]
         for yi, (_, nde, nie, te) in zip(y, rows, strict=True):
             ax.barh(yi, nde, height=0.6, color="#9ec5e8")
@@ -301,10 +307,9 @@ def mediation_bars(panels: Sequence[tuple[str, Sequence[tuple[str, float, float,
         ax.set_title(text(title))
         ax.grid(axis="x", color="#e6e6e6", lw=0.6)
         ax.set_axisbelow(True)
-        if k // ncols == nrows - 1 or k + ncols >= n:
-            ax.set_xlabel("percentage points")
-            ax.xaxis.set_tick_params(labelbottom=True)
-    axes.ravel()[0].legend(handles=[Patch(color="#9ec5e8", label="direct"),
+        if bottom:
+            _bottom_xlabel(ax, "percentage points")
+    grid[0][0].legend(handles=[Patch(color="#9ec5e8", label="direct"),
                                     Patch(color=BLUE, label="through capability"),
                                     Line2D([], [], color=BLACK, lw=1.0,
                                            label=f"total, {CI_LABEL}")],

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import xarray as xr
 
 from capmodel.data import Data
@@ -50,33 +49,25 @@ def simulate_from_spec(spec: Spec, data: Data, seed: int = 1) -> SpecSimulation:
     ``data`` provides everything else (persons, waves, supports, covariates, groups)."""
     import pymc as pm
 
+    from capmodel.fitting.predictive import response_blocks
     from capmodel.model import build_design, build_model
 
     design = build_design(spec, data)
     built = build_model(spec, design, generative=True)
     draw = pm.sample_prior_predictive(draws=1, model=built.model, random_seed=seed)
     prior = draw["prior"].dataset.isel(chain=0, draw=0, drop=True)
-    pp = draw["prior_predictive"].dataset.isel(chain=0, draw=0, drop=True)
+    pp = draw["prior_predictive"].dataset
     ds = data.dataset.copy(deep=True)
-    if "y_realisation" in pp:
-        rows, cols, _ = design.realisation_obs()
-        names = [str(r) for r in ds["realisation"].values]
-        y = ds["realisations"].values.copy()
-        index = np.array([names.index(design.realisations[c]) for c in cols])
-        y[rows, index] = pp["y_realisation"].values.astype(y.dtype)
-        ds["realisations"] = ds["realisations"].copy(data=y)
-    blocks = [("y_binary_indicator", "binary", None)] + [
-        (f"y_ordinal{n}_indicator", "ordinal", n) for n in design.ordinal_level_counts()]
-    for var, kind, n_levels in blocks:
-        if var not in pp:
-            continue
-        rows, items, _ = design.indicator_obs(kind, n_levels)
-        sim = pp[var].values
-        for i in np.unique(items):
-            name = design.indicators[i].name
-            sel = items == i
+    realisations = [str(r) for r in ds["realisation"].values] if "realisation" in ds.dims else []
+    for name, _, _, rows, _, simulated in response_blocks(design, pp):
+        codes = simulated[0]  # the one draw
+        if name in design.realisations:
+            y = ds["realisations"].values.copy()
+            y[rows, realisations.index(name)] = codes
+            ds["realisations"] = ds["realisations"].copy(data=y)
+        else:
             y = ds[f"indicator__{name}"].values.copy()
-            y[rows[sel]] = sim[sel].astype(y.dtype)
+            y[rows] = codes
             ds[f"indicator__{name}"] = ds[f"indicator__{name}"].copy(data=y)
     ds.attrs["data_hash"] = dataset_hash(ds)
     ds.attrs["simulated_from_spec"] = f"{spec.name}, prior draw with seed {seed}"
