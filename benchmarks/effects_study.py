@@ -12,7 +12,8 @@ changers and the pathway-type shares (types 1-4; type 5 is observed, not estimat
 post-stratified (MRP) effect of the CEP in the whole population; and the MRP population margins
 of the Q9 items against raw and weighted survey means.
 ``--write`` replaces the block between <!-- effects:start --> and <!-- effects:end --> of the
-given markdown file.
+given markdown file (<!-- effects-SCENARIO:start/end --> for another ``--scenario``, e.g.
+cep2021_regional, whose survey is selected on the regional labour market).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def check_seed(seed: int, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Da
     """Coverage rows (block, estimand, truth, mean, lower, upper, covered) and MRP rows."""
     spec = load_spec(args.spec)
     s = study_fit(spec, seed, n_population=args.n_population, draws=args.draws, tune=args.tune,
-                  fits_dir=args.fits)
+                  fits_dir=args.fits, scenario=args.scenario)
     sim, f, t_fit = s.sim, s.fit, s.seconds
     t0 = time.perf_counter()
     model = fx.effect_model(f, draws=args.effect_draws)
@@ -146,7 +147,8 @@ def main() -> int:
     text = markdown(pd.concat(covs), pd.concat(mrps), runs, cmd)
     print(text)
     if args.write:
-        replace_block(args.write, "effects", text)
+        marker = "effects" if args.scenario == "cep2021" else f"effects-{args.scenario}"
+        replace_block(args.write, marker, text)
     return 0
 
 

@@ -33,7 +33,7 @@ def main() -> int:
     tables, runs = [], []
     for seed in args.seeds:
         s = study_fit(spec, seed, n_population=args.n_population, draws=args.draws,
-                      tune=args.tune, fits_dir=args.fits)
+                      tune=args.tune, fits_dir=args.fits, scenario=args.scenario)
         post = s.fit.posterior
         t = recovery_table(post, true_values(s.sim.params, post), prob=args.prob)
         t["seed"] = seed

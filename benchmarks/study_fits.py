@@ -33,10 +33,11 @@ def _same_fit(f: Fit, spec: Spec, data_hash: str, settings: dict) -> bool:
 
 
 def study_fit(spec: Spec, seed: int, *, n_population: int | None, draws: int | None,
-              tune: int | None, fits_dir: Path | None) -> StudyFit:
-    """Simulate cep2021 with ``seed`` and fit ``spec`` (sampler seed = ``seed``), or reuse the
-    fit saved under ``fits_dir/seed<seed>`` if it matches."""
-    sim = simulate("cep2021", seed=seed, n_population=n_population)
+              tune: int | None, fits_dir: Path | None, scenario: str = "cep2021") -> StudyFit:
+    """Simulate ``scenario`` with ``seed`` and fit ``spec`` (sampler seed = ``seed``), or reuse
+    the fit saved under ``fits_dir/seed<seed>`` if it matches (same data hash, so a fit of
+    another scenario is never reused)."""
+    sim = simulate(scenario, seed=seed, n_population=n_population)
     data = load_data(sim.survey, spec.schema)
     settings = {"seed": seed, "draws": draws or spec.sampling.draws,
                 "tune": tune or spec.sampling.tune}
@@ -56,13 +57,16 @@ def study_fit(spec: Spec, seed: int, *, n_population: int | None, draws: int | N
 
 def command_tail(args) -> str:
     """The options shared by the studies, as they were given (for the 'Command:' line)."""
-    return ((f" --n-population {args.n_population}" if args.n_population else "")
+    return ((f" --scenario {args.scenario}" if args.scenario != "cep2021" else "")
+            + (f" --n-population {args.n_population}" if args.n_population else "")
             + (f" --draws {args.draws}" if args.draws else "")
             + (f" --tune {args.tune}" if args.tune else ""))
 
 
 def add_common_options(p) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    p.add_argument("--scenario", default="cep2021",
+                   help="simulator scenario (capmodel.simulate.scenarios; default cep2021)")
     p.add_argument("--n-population", type=int, default=None, help="default: 197,074 (full)")
     p.add_argument("--draws", type=int, default=None, help="default: the spec's")
     p.add_argument("--tune", type=int, default=None, help="default: the spec's")

@@ -36,6 +36,11 @@ Same seed, same data. Python: capmodel.simulate.simulate(scenario, seed, n_popul
 """
 
 
+# capmodel.simulate.scenarios.SCENARIOS, named here so that parsing imports nothing heavy
+# (tests/test_simulate_scenarios.py checks the two lists agree)
+SCENARIO_NAMES = ("cep2021", "cep2021_regional")
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -101,7 +106,8 @@ Estimands (--estimand):
   conversion   effect of each support on capability by level of its conversion factors
   attribution  probability that a change would not have happened without the CEP (needs --data
                for the self-reported column)
-  pathways     shares of the five pathway types (needs --data for the failed decisive test)
+  pathways     shares of the five pathway types (needs --data for the failed decisive test;
+               with --population, also the post-stratified population shares of types 1-4)
   poststratify population shares under each --intervention by post-stratification (MRP) on
                --population (a table of the population's cell variables, one row per person)
 
@@ -151,7 +157,10 @@ def _effects(args: argparse.Namespace) -> int:
     elif estimand == "attribution":
         result = fx.attribution(model, data=args.data, by=by)
     elif estimand == "pathways":
-        result = fx.pathways(model, data=args.data, tau=args.tau, by=by)
+        from capmodel.data.io import read_table
+
+        population = read_table(args.population) if args.population else None
+        result = fx.pathways(model, data=args.data, tau=args.tau, by=by, population=population)
     else:
         from capmodel.data.io import read_table
 
@@ -223,9 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="simulate a CEP data set with known truth",
                        description=SIMULATE_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scenario", default="cep2021", choices=["cep2021"],
+    p.add_argument("--scenario", default="cep2021", choices=SCENARIO_NAMES,
                    help="calibrated scenario (default: cep2021, the 2021-22 CEP for "
-                        "employed workers)")
+                        "employed workers; cep2021_regional adds regional labour markets "
+                        "that drive survey response)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--out", required=True, help="output directory (must not exist)")
     p.add_argument("--n", type=_positive, default=None, metavar="N",
@@ -288,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None,
                    help="the raw data file, for extra columns (attribution, failed test)")
     p.add_argument("--population", default=None,
-                   help="poststratify: population table (.parquet, .csv), one row per person")
+                   help="poststratify (and pathways): population table (.parquet, .csv), one "
+                        "row per person")
     p.add_argument("--tau", type=float, default=0.5,
                    help="pathways: capability-gain threshold in residual sd (default 0.5)")
     p.add_argument("--out", default=None, help="write the table (.csv, .json) or draws (.nc)")

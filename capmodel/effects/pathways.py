@@ -27,6 +27,7 @@ import xarray as xr
 from capmodel.effects.aggregate import Subgroups
 from capmodel.effects.extras import extra_column
 from capmodel.effects.interventions import Intervention
+from capmodel.effects.poststrat import PostStratifier
 from capmodel.effects.predict import EffectModel
 from capmodel.effects.tables import EffectResult, sample_coords, summary_columns
 from capmodel.effects.threads import single_blas_thread
@@ -64,11 +65,16 @@ def any_change(y: np.ndarray) -> np.ndarray:
 def pathways(model: EffectModel, data: pd.DataFrame | str | None = None,
              tau: float = DEFAULT_TAU, by: Sequence[str] = (),
              factors: Sequence[str] | None = None,
-             failed_column: str = "decisive_test_failed") -> EffectResult:
+             failed_column: str = "decisive_test_failed",
+             population: pd.DataFrame | None = None, count: str | None = None,
+             seed: int = 1) -> EffectResult:
     """Population shares of the five pathway types (overall and by subgroup), per-person type
     probabilities (``extra['persons']``) and odds ratios of each type by factor level against
     the reference level (``extra['odds_ratios']``). ``data``: the raw survey table, for the
-    failed-decisive-test column (without it, type 5 cannot occur)."""
+    failed-decisive-test column (without it, type 5 cannot occur). ``population``: a
+    population table (as for :func:`capmodel.effects.poststratify`): adds the post-stratified
+    shares of types 1-4 (``extra['poststratified']``, by the ``by`` variables that are cell
+    variables)."""
     if not model.latent:
         raise EffectsError("pathway types need a capability gain: this model has no latent "
                            "capability")
@@ -127,7 +133,41 @@ def pathways(model: EffectModel, data: pd.DataFrame | str | None = None,
                            "not available: type 5 cannot occur (pass the raw data)")))
     result.extra["persons"] = persons
     result.extra["odds_ratios"] = _odds_ratios(farr, fgroups, u.references)
+    if population is not None:
+        result.extra["poststratified"] = poststratified_shares(model, population, tau, by,
+                                                               count=count, seed=seed)
     return result
+
+
+def poststratified_shares(model: EffectModel, population: pd.DataFrame,
+                          tau: float = DEFAULT_TAU, by: Sequence[str] = (),
+                          count: str | None = None, seed: int = 1) -> pd.DataFrame:
+    """Shares of pathway types 1-4 in a population table, by MRP (capmodel.effects.poststrat).
+
+    Per posterior draw and cell, with the survey-only variables x drawn from the assignment
+    sub-model: the gain D = m(s, x, c) - m(0, x, c) decides "gain >= tau", and the realisation
+    side is P(any realisation | x, c) with e integrated out, so P(type 2) = 1{D >= tau} P(any),
+    P(type 3) = 1{D >= tau} (1 - P(any)), and types 1 and 4 likewise with D < tau. Type 5 needs
+    the decisive-test column, which a population table does not have."""
+    ps = PostStratifier(model, population, count=count)
+    names = model.units.support_names
+    out, groups = [], None
+    for units, groups, pred, _ in ps.draws([b for b in by if b in ps.cell_vars], seed):
+        none = Intervention(everything=0).apply(units.supports, names)
+        high = (pred.support_part(units.supports) - pred.support_part(none)) >= tau  # (1, C)
+        p_any = pred.probabilities(units.supports)[..., -1]  # (1, C)
+        shares = np.stack([~high * p_any, high * p_any, high * (1 - p_any),
+                           ~high * (1 - p_any)], axis=-1)
+        out.append(groups.means(shares, units.weights))
+    arr = np.concatenate(out, axis=0)  # (D, G, 4)
+    rows = []
+    for g in range(groups.size):
+        st = summary_columns(arr[:, g, :])
+        for i, t in enumerate(TYPES[:4]):
+            rows.append({"type": t, "name": TYPE_NAMES[t], "by_variable": groups.by_variable[g],
+                         "by_level": groups.by_level[g], "mean": st["mean"][i],
+                         "sd": st["sd"][i], "lower": st["lower"][i], "upper": st["upper"][i]})
+    return pd.DataFrame(rows)
 
 
 def _odds_ratios(farr: np.ndarray, fgroups: Subgroups, references: dict[str, str]

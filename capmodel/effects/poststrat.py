@@ -18,7 +18,7 @@ effect 0 (its mean). Overlap: cells where P(s_k = 1 | c) is below ``overlap`` or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -203,16 +203,9 @@ class PostStratifier:
         if bad:
             raise EffectsError(f"post-stratified subgroups must be cell variables; {bad} are "
                                f"not; allowed: {self.cell_vars}")
-        rng = np.random.default_rng(seed)
-        groups = None
         out, p_support = [], {k: np.zeros(self.counts.size) for k in m.units.support_names}
-        for d in range(self.params.n_draws):
-            x, probs = self.assignment.sample(self.base, rng)
-            units = self.units(x)
-            if groups is None:
-                groups = Subgroups.of(units, by)
-            pred = Predictor(self.params.take(np.array([d])), units, m.structure, m.latent,
-                             m.nodes)
+        groups = None
+        for units, groups, pred, probs in self.draws(by, seed):
             out.append(np.stack([groups.means(pred.probabilities(
                 iv.apply(units.supports, units.support_names)), units.weights)
                 for iv in ivs], axis=1))
@@ -220,6 +213,21 @@ class PostStratifier:
                 p_support[k] += probs[k]
         n = self.params.n_draws
         return ivs, groups, np.concatenate(out, axis=0), {k: v / n for k, v in p_support.items()}
+
+    def draws(self, by: Sequence[str] = (), seed: int = 1
+              ) -> Iterator[tuple[Units, Subgroups, Predictor, dict[str, np.ndarray]]]:
+        """Per posterior draw: the cells as units with survey-only variables drawn from the
+        assignment sub-model, the ``by`` subgroups, the draw's predictor and P(s_k = 1 | c)."""
+        m = self.model
+        rng = np.random.default_rng(seed)
+        groups = None
+        for d in range(self.params.n_draws):
+            x, probs = self.assignment.sample(self.base, rng)
+            units = self.units(x)
+            if groups is None:
+                groups = Subgroups.of(units, by)
+            yield units, groups, Predictor(self.params.take(np.array([d])), units, m.structure,
+                                           m.latent, m.nodes), probs
 
     def overlap_table(self, p_support: dict[str, np.ndarray], overlap: float) -> pd.DataFrame:
         rows = []

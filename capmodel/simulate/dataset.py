@@ -14,6 +14,7 @@ from capmodel.data.schema import Covariate, Extra, Group, Indicator, Schema
 from capmodel.simulate import cep2021 as S
 from capmodel.simulate.calibrate import Intercepts
 from capmodel.simulate.generate import World, draw_world, group_effects
+from capmodel.simulate.scenarios import scenario as get_scenario
 from capmodel.simulate.survey import rake, select_respondents
 
 ADMIN_COLUMNS = ("operator", "region", "sex", "age_band", "qualification", "csp", "company_size",
@@ -50,12 +51,14 @@ class Simulated:
         return write_simulated(self, Path(out), overwrite=overwrite)
 
 
-@lru_cache(maxsize=1)
-def calibrated_intercepts() -> dict[str, float]:
-    """Free intercepts/cutpoints solved once on the reference population (cached)."""
+@lru_cache(maxsize=4)
+def calibrated_intercepts(scenario: str = "cep2021") -> dict[str, float]:
+    """Free intercepts/cutpoints of a scenario, solved once on its reference population
+    (cached)."""
     rng = np.random.default_rng(S.CALIBRATION_SEED)
     intercepts = Intercepts()
-    draw_world(rng, S.N_POPULATION, intercepts, (S.SURVEY_WAVE,))
+    draw_world(rng, S.N_POPULATION, intercepts, (S.SURVEY_WAVE,),
+               group_effects(scenario=get_scenario(scenario).name))
     return dict(intercepts.values)
 
 
@@ -68,13 +71,13 @@ def simulate(
 ) -> Simulated:
     """Simulate a CEP data set: population, survey respondents (with quota weights) and truth.
 
-    Deterministic for a seed. ``waves`` lists the months since exit at which respondents
-    answer (default the 6-month survey; e.g. ``(1, 6, 18)`` for a panel). Sizes default to
-    the published ones (N = 197,074 beneficiaries, n = 6,396 respondents); a survey larger
-    than the population is refused.
+    Deterministic for a seed. ``scenario`` is one of
+    :data:`capmodel.simulate.scenarios.SCENARIOS`. ``waves`` lists the months since exit at
+    which respondents answer (default the 6-month survey; e.g. ``(1, 6, 18)`` for a panel).
+    Sizes default to the published ones (N = 197,074 beneficiaries, n = 6,396 respondents); a
+    survey larger than the population is refused.
     """
-    if scenario != "cep2021":
-        raise ValueError(f"unknown scenario {scenario!r}; available: ['cep2021']")
+    scen = get_scenario(scenario)
     n_pop = S.N_POPULATION if n_population is None else int(n_population)
     if n_survey is None:
         n_sv = min(S.N_SURVEY, n_pop) if n_population is None else round(n_pop * S.N_SURVEY
@@ -88,8 +91,14 @@ def simulate(
         raise ValueError(f"waves must be a non-empty subset of (1, 6, 18) months, got {waves}")
     waves = tuple(sorted(set(int(w) for w in waves)))
     rng = np.random.default_rng(seed)
-    world = draw_world(rng, n_pop, Intercepts(calibrated_intercepts()), waves)
-    respondents = select_respondents(rng, world.cols, world.levels, S.RESPONSE_EFFECTS, n_sv)
+    groups = group_effects(scenario=scen.name)
+    world = draw_world(rng, n_pop, Intercepts(calibrated_intercepts(scen.name)), waves, groups)
+    offset = None
+    if scen.regional:  # response odds follow the regional labour market
+        offset = (scen.response_to_labour_market / scen.labour_market_sd
+                  * groups["labour_market"][world.cols["region"]])
+    respondents = select_respondents(rng, world.cols, world.levels, S.RESPONSE_EFFECTS, n_sv,
+                                     offset)
     weights = rake(
         {v: world.cols[v][respondents] for v in S.QUOTA_VARIABLES},
         {v: world.cols[v] for v in S.QUOTA_VARIABLES},
@@ -100,7 +109,8 @@ def simulate(
     population = _frame(world, ids, slice(None), ADMIN_COLUMNS)
     survey = _survey_frame(world, ids, respondents, weights, waves)
     persons = _persons_frame(world, ids, respondents, waves)
-    return Simulated(population, survey, cep2021_schema(survey), true_params(), persons, seed)
+    return Simulated(population, survey, cep2021_schema(survey), true_params(scen.name), persons,
+                     seed)
 
 
 def _categorical(world: World, name: str, codes: np.ndarray) -> pd.Categorical:
@@ -170,12 +180,13 @@ def _effects_table(column: str, effects: dict[str, float]) -> dict[str, float]:
     return {lv: float(effects.get(lv, 0.0)) for lv in S.LEVELS[column]}
 
 
-def true_params() -> dict[str, Any]:
+def true_params(scenario: str = "cep2021") -> dict[str, Any]:
     """The scenario's true parameters, labelled (categorical effects as level -> value, 0 at the
     reference level), including the calibrated intercepts and the drawn group effects."""
-    groups = group_effects()
+    scen = get_scenario(scenario)
+    groups = group_effects(scenario=scen.name)
     regions = [r for r, _, _ in S.REGIONS]
-    cal = calibrated_intercepts()
+    cal = calibrated_intercepts(scen.name)
     scale = cal["capability_loading_scale"]
 
     def table(effects: dict[str, object]) -> dict[str, object]:
@@ -183,7 +194,8 @@ def true_params() -> dict[str, Any]:
                 for c, e in effects.items()}
 
     return {
-        "scenario": "cep2021",
+        "scenario": scen.name,
+        "scenario_description": scen.description,
         "references": {c: _reference(c) for c in S.LEVELS},
         "capability": {
             "support_effect": dict(S.SUPPORT_EFFECT),
@@ -214,6 +226,15 @@ def true_params() -> dict[str, Any]:
         "group_sd": {"operator": S.SD_OPERATOR, "region": S.SD_REGION,
                      "realisation_operator": S.SD_REAL_OPERATOR,
                      "realisation_region": S.SD_REAL_REGION},
+        "labour_market": {
+            "sd": scen.labour_market_sd,
+            "response_to_labour_market": scen.response_to_labour_market,
+            "region_effect": dict(zip(regions, groups["labour_market"].tolist(), strict=True)),
+            "note": "added to every realisation's region_effect above (already included there); "
+                    "survey response logit + response_to_labour_market * effect / sd",
+        },
+        "survey_response": {c: dict(v) for c, v in S.RESPONSE_EFFECTS.items()},
+        "quota_variables": list(S.QUOTA_VARIABLES),
         "calibrated_constants": cal,
         "notes": "theta = sum_k s_k (support_effect_k + conversion_k . z) + effects . z "
                  "+ operator_effect + region_effect + e, e ~ N(0, 1); "

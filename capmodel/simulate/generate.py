@@ -18,6 +18,7 @@ import numpy as np
 from capmodel.simulate import cep2021 as S
 from capmodel.simulate.calibrate import Intercepts, solve_increasing
 from capmodel.simulate.draws import bernoulli, categorical, expit, linear, ordinal
+from capmodel.simulate.scenarios import scenario as get_scenario
 
 
 @dataclass
@@ -54,16 +55,19 @@ def _column_of_level(world: World, level: str) -> str:
     return hits[0]
 
 
-def group_effects(seed: int = S.PARAMETER_SEED) -> dict[str, np.ndarray]:
+def group_effects(seed: int = S.PARAMETER_SEED, scenario: str = "cep2021"
+                  ) -> dict[str, np.ndarray]:
     """Operator and region effects (capability and per realisation), drawn once and centred.
 
-    Operator effects sum to zero; region effects sum to zero within each operator type.
+    Operator effects sum to zero; region effects sum to zero within each operator type. A
+    regional scenario adds its labour-market effect (``labour_market``, drawn from a stream of
+    its own so the other effects are those of cep2021) to every realisation's region effect.
     """
     rng = np.random.default_rng(seed)
     op_of_region = np.array([S.OPERATORS.index(op) for _, op, _ in S.REGIONS])
 
-    def regions(sd: float) -> np.ndarray:
-        raw = rng.normal(0.0, sd, len(S.REGIONS))
+    def regions(sd: float, stream: np.random.Generator = rng) -> np.ndarray:
+        raw = stream.normal(0.0, sd, len(S.REGIONS))
         for o in range(len(S.OPERATORS)):
             raw[op_of_region == o] -= raw[op_of_region == o].mean()
         return raw
@@ -77,18 +81,25 @@ def group_effects(seed: int = S.PARAMETER_SEED) -> dict[str, np.ndarray]:
         [operators(S.SD_REAL_OPERATOR) for _ in S.REALISATIONS]
     )
     out["realisation_region_effect"] = np.stack([regions(S.SD_REAL_REGION) for _ in S.REALISATIONS])
+    scen = get_scenario(scenario)
+    out["labour_market"] = np.zeros(len(S.REGIONS))
+    if scen.regional:
+        out["labour_market"] = regions(scen.labour_market_sd, np.random.default_rng([seed, 1]))
+        out["realisation_region_effect"] = out["realisation_region_effect"] + out["labour_market"]
     return out
 
 
 def draw_world(
-    rng: np.random.Generator, n: int, intercepts: Intercepts, waves: tuple[int, ...]
+    rng: np.random.Generator, n: int, intercepts: Intercepts, waves: tuple[int, ...],
+    groups: dict[str, np.ndarray] | None = None,
 ) -> World:
-    """Draw a population of ``n`` beneficiaries with every latent and observed column."""
+    """Draw a population of ``n`` beneficiaries with every latent and observed column
+    (``groups``: the group effects, by default those of cep2021)."""
     w = World(n=n, waves=tuple(sorted(set(waves) | {S.SURVEY_WAVE})))
     w.levels.update(S.LEVELS)
     w.levels["region"] = tuple(r for r, _, _ in S.REGIONS)
     w.levels["operator"] = S.OPERATORS
-    groups = group_effects()
+    groups = group_effects() if groups is None else groups
 
     # groups and socio-demographics
     shares = np.array([s for _, _, s in S.REGIONS])

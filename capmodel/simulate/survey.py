@@ -16,13 +16,15 @@ def select_respondents(
     levels: Mapping[str, tuple[str, ...]],
     effects: Mapping[str, object],
     n_survey: int,
+    offset: np.ndarray | None = None,
 ) -> np.ndarray:
     """Indices (sorted) of exactly ``n_survey`` respondents, drawn without replacement with
-    probability proportional to the response propensity expit(effects . z)."""
+    probability proportional to the response propensity expit(effects . z + offset)."""
     n = len(next(iter(cols.values())))
     if not 0 < n_survey <= n:
         raise ValueError(f"survey size must be in 1..{n} (the population size), got {n_survey}")
-    propensity = expit(linear(cols, levels, effects, n) - 3.0)
+    eta = linear(cols, levels, effects, n) - 3.0
+    propensity = expit(eta if offset is None else eta + offset)
     keys = np.log(propensity) + rng.gumbel(size=n)
     chosen = np.argpartition(-keys, n_survey - 1)[:n_survey]
     return np.sort(chosen)

@@ -34,6 +34,7 @@ class SampleTruth:
     weight: np.ndarray
     frame: pd.DataFrame  # the survey rows (one per respondent) at ``wave``
     wave: int
+    scenario: str = "cep2021"
 
     @classmethod
     def of(cls, sim: Simulated, wave: int = S.SURVEY_WAVE) -> SampleTruth:
@@ -53,7 +54,8 @@ class SampleTruth:
                 w.cols[c] = df[c].to_numpy().astype(np.int16)
         persons = sim.persons.set_index("person_id").loc[df["person_id"]]
         return cls(w, persons["e"].to_numpy(dtype=np.float64), df["person_id"].to_numpy(),
-                   df["weight"].to_numpy(dtype=np.float64), df, wave)
+                   df["weight"].to_numpy(dtype=np.float64), df, wave,
+                   str(sim.params.get("scenario", "cep2021")))
 
     # ---------------------------------------------------------------- structure
     def supports(self, assignment: Assignment) -> dict[str, np.ndarray]:
@@ -69,15 +71,17 @@ class SampleTruth:
         return out
 
     def capability_mean(self, assignment: Assignment) -> np.ndarray:
-        return capability_mean(self.world, self.supports(assignment), group_effects())
+        return capability_mean(self.world, self.supports(assignment),
+                               group_effects(scenario=self.scenario))
 
     def probability(self, r: str, direct: Assignment, capability: Assignment | None = None
                     ) -> np.ndarray:
         """True pi_r with ``direct`` supports in the direct part and capability under
         ``capability`` (default: the same), person keeping e_i."""
-        cal = calibrated_intercepts()
+        cal = calibrated_intercepts(self.scenario)
         theta = self.capability_mean(direct if capability is None else capability) + self.e
-        eta = realisation_logit(self.world, r, theta, self.supports(direct), group_effects(),
+        eta = realisation_logit(self.world, r, theta, self.supports(direct),
+                                group_effects(scenario=self.scenario),
                                 cal[f"realisation:{r}"], cal["capability_loading_scale"],
                                 self.wave)
         return expit(eta)
