@@ -42,10 +42,7 @@ def world_of(name: str, seed: int, n_population: int):
     groups = group_effects(scenario=scen.name)
     world = draw_world(np.random.default_rng(seed), n_population,
                        Intercepts(calibrated_intercepts(scen.name)), (S.SURVEY_WAVE,), groups)
-    offset = None
-    if scen.regional:
-        offset = (scen.response_to_labour_market / scen.labour_market_sd
-                  * groups["labour_market"][world.cols["region"]])
+    offset = scen.response_offset(groups["labour_market"], world.cols["region"])
     p = np.stack([world.truth[f"p_obs:{r}@{S.SURVEY_WAVE}"] for r in S.REALISATIONS])
     return world, offset, p
 

@@ -93,10 +93,7 @@ def simulate(
     rng = np.random.default_rng(seed)
     groups = group_effects(scenario=scen.name)
     world = draw_world(rng, n_pop, Intercepts(calibrated_intercepts(scen.name)), waves, groups)
-    offset = None
-    if scen.regional:  # response odds follow the regional labour market
-        offset = (scen.response_to_labour_market / scen.labour_market_sd
-                  * groups["labour_market"][world.cols["region"]])
+    offset = scen.response_offset(groups["labour_market"], world.cols["region"])
     respondents = select_respondents(rng, world.cols, world.levels, S.RESPONSE_EFFECTS, n_sv,
                                      offset)
     weights = rake(

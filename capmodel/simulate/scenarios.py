@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -32,6 +34,14 @@ class Scenario:
     @property
     def regional(self) -> bool:
         return self.labour_market_sd > 0
+
+    def response_offset(self, labour_market: np.ndarray, region: np.ndarray
+                        ) -> np.ndarray | None:
+        """Survey-response logit offset of each person (``region``: codes into
+        ``labour_market``), or None when response does not follow the labour market."""
+        if not self.regional:
+            return None
+        return self.response_to_labour_market / self.labour_market_sd * labour_market[region]
 
 
 SCENARIOS: dict[str, Scenario] = {
