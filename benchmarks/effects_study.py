@@ -9,8 +9,8 @@ outcomes (capmodel.simulate.truth_effects) and the true population margins.
 Per seed: coverage of the 90% intervals of the sample total effects (4 supports and the CEP x 6
 realisations and any), NDE and NIE, conversion effects by factor level, the PN share among
 changers and the pathway-type shares (types 1-4; type 5 is observed, not estimated), the
-post-stratified (MRP) effect of the CEP in the whole population; and the MRP population margins
-of the Q9 items against raw and weighted survey means.
+post-stratified (MRP) effect of the CEP and pathway-type shares in the whole population; and
+the MRP population margins of the Q9 items against raw and weighted survey means.
 ``--write`` replaces the block between <!-- effects:start --> and <!-- effects:end --> of the
 given markdown file (<!-- effects-SCENARIO:start/end --> for another ``--scenario``, e.g.
 cep2021_regional, whose survey is selected on the regional labour market).
@@ -32,6 +32,7 @@ from capmodel.simulate.truth_effects import (
     SampleTruth,
     population_cep_effect,
     population_margins,
+    population_pathway_shares,
 )
 from capmodel.spec import load_spec
 
@@ -86,6 +87,14 @@ def check_seed(seed: int, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Da
     for r in cep[cep["by_variable"] == "all"].itertuples():
         add("MRP population CEP effect", r.outcome, true_cep[r.outcome], r.mean, r.lower,
             r.upper)
+    pw_pop = fx.pathways(model, tau=args.tau, population=sim.population,
+                         seed=seed).extra["poststratified"]
+    true_pop = population_pathway_shares(sim, args.tau)
+    for r in pw_pop[pw_pop["by_variable"] == "all"].itertuples():
+        add("MRP pathway share", f"type {r.type}", true_pop[r.type], r.mean, r.lower, r.upper)
+    high = pw_pop[(pw_pop["by_variable"] == "all") & pw_pop["type"].isin([2, 3])]["mean"].sum()
+    true_resp = population_pathway_shares(sim, args.tau, respondents=True)
+    extra["gain_share"] = (true_resp[2] + true_resp[3], high, true_pop[2] + true_pop[3])
     mrp = ps.extra["comparison"]
     mrp = mrp[mrp["by_variable"] == "all"].copy()
     mrp["truth"] = mrp["outcome"].map(population_margins(sim))
@@ -97,7 +106,8 @@ def check_seed(seed: int, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Da
     return pd.DataFrame(rows), mrp, extra
 
 
-def markdown(cov: pd.DataFrame, mrp: pd.DataFrame, runs: list[str], cmd: str) -> str:
+def markdown(cov: pd.DataFrame, mrp: pd.DataFrame, runs: list[str], cmd: str,
+             gains: list[str]) -> str:
     lines = [f"Command: `{cmd}` ({platform.machine()}, Python {platform.python_version()}).", "",
              "| seed | persons | fit s | effects s | max R-hat | min bulk ESS | coverage | "
              "true PN share | realised | self-reported |", "|---" * 10 + "|",
@@ -121,6 +131,11 @@ def markdown(cov: pd.DataFrame, mrp: pd.DataFrame, runs: list[str], cmd: str) ->
                      f"{g['err_mrp'].mean():.4f} | {(g['err_mrp'] < g['err_raw']).sum()}/{n} | "
                      f"{(g['err_mrp'] <= g['err_weighted']).sum()}/{n} | "
                      f"{g['mrp_covers'].sum()}/{n} |")
+    lines += ["", "Share with a capability gain >= tau (pathway types 2 + 3): the respondents' "
+              "true share, the MRP estimate for the population, the population's true share "
+              "(how much of the survey's over-representation the assignment sub-model "
+              "removes):", "", "| seed | respondents (true) | MRP | population (true) |",
+              "|---|---|---|---|", *gains]
     return "\n".join(lines)
 
 
@@ -132,7 +147,7 @@ def main() -> int:
     p.add_argument("--tau", type=float, default=0.5)
     p.add_argument("--write", type=Path, help="markdown file with the effects markers")
     args = p.parse_args()
-    covs, mrps, runs = [], [], []
+    covs, mrps, runs, gains = [], [], [], []
     for seed in args.seeds:
         cov, mrp, x = check_seed(seed, args)
         covs.append(cov)
@@ -141,10 +156,11 @@ def main() -> int:
                     f"{x['rhat']:.3f} | {x['ess']:.0f} | {cov['covered'].mean():.3f} | "
                     f"{cov.loc[cov['block'] == 'PN share', 'truth'].iloc[0]:.3f} | "
                     f"{x['pn_realised']:.3f} | {x['self_reported']:.3f} |")
+        gains.append(f"| {seed} | " + " | ".join(f"{v:.3f}" for v in x["gain_share"]) + " |")
         print(runs[-1], flush=True)
     cmd = ("python benchmarks/effects_study.py --seeds " + " ".join(map(str, args.seeds))
            + command_tail(args) + f" --effect-draws {args.effect_draws}")
-    text = markdown(pd.concat(covs), pd.concat(mrps), runs, cmd)
+    text = markdown(pd.concat(covs), pd.concat(mrps), runs, cmd, gains)
     print(text)
     if args.write:
         marker = "effects" if args.scenario == "cep2021" else f"effects-{args.scenario}"

@@ -37,26 +37,32 @@ ITEMS = (*S.REALISATIONS, "any_realisation")
 
 
 def world_of(name: str, seed: int, n_population: int):
-    """The population of ``simulate(name, seed)`` (same draws), with its response offset."""
+    """The population of ``simulate(name, seed)`` (same draws), its response offset and the
+    true probabilities of every item (the six realisations, then any realisation)."""
     scen = get_scenario(name)
     groups = group_effects(scenario=scen.name)
     world = draw_world(np.random.default_rng(seed), n_population,
                        Intercepts(calibrated_intercepts(scen.name)), (S.SURVEY_WAVE,), groups)
     offset = scen.response_offset(groups["labour_market"], world.cols["region"])
     p = np.stack([world.truth[f"p_obs:{r}@{S.SURVEY_WAVE}"] for r in S.REALISATIONS])
-    return world, offset, p
+    return world, offset, np.vstack([p, 1.0 - np.prod(1.0 - p, axis=0)])
 
 
-def survey_once(rng, world, offset, p, n_survey: int) -> dict[str, np.ndarray]:
-    """One survey redrawn from the population: errors of raw, weighted and oracle, per item."""
+def draw_survey(rng, world, offset, n_survey: int) -> tuple[np.ndarray, np.ndarray]:
+    """Who answers (as in simulate) and their quota weights."""
     rows = select_respondents(rng, world.cols, world.levels, S.RESPONSE_EFFECTS, n_survey, offset)
     w = rake({v: world.cols[v][rows] for v in S.QUOTA_VARIABLES},
              {v: world.cols[v] for v in S.QUOTA_VARIABLES}, S.QUOTA_VARIABLES,
              {v: world.levels[v] for v in S.QUOTA_VARIABLES})
-    y = (rng.random(p.shape) < p).astype(float)
-    y_any = y.max(axis=0)
-    p_any = 1.0 - np.prod(1.0 - p, axis=0)
-    ys, ps = np.vstack([y, y_any]), np.vstack([p, p_any])
+    return rows, w
+
+
+def survey_once(rng, world, offset, ps, n_survey: int) -> dict[str, np.ndarray]:
+    """One survey redrawn from the population: errors of raw, weighted and oracle, per item
+    (``ps``: the items' true probabilities, any realisation last)."""
+    rows, w = draw_survey(rng, world, offset, n_survey)
+    y = (rng.random(ps[:-1].shape) < ps[:-1]).astype(float)
+    ys = np.vstack([y, y.max(axis=0)])
     truth = ys.mean(axis=1)
     raw = ys[:, rows].mean(axis=1)
     weighted = ys[:, rows] @ w / w.sum()
@@ -74,22 +80,16 @@ def main() -> int:
     args = ap.parse_args()
     gaps, reps = [], []
     for seed in args.seeds:
-        world, offset, p = world_of(args.scenario, seed, args.n_population)
-        p_any = 1.0 - np.prod(1.0 - p, axis=0)
-        ps = np.vstack([p, p_any])
+        world, offset, ps = world_of(args.scenario, seed, args.n_population)
         rng = np.random.default_rng([seed, 7])
-        rows = select_respondents(rng, world.cols, world.levels, S.RESPONSE_EFFECTS,
-                                  args.n_survey, offset)
-        w = rake({v: world.cols[v][rows] for v in S.QUOTA_VARIABLES},
-                 {v: world.cols[v] for v in S.QUOTA_VARIABLES}, S.QUOTA_VARIABLES,
-                 {v: world.levels[v] for v in S.QUOTA_VARIABLES})
+        rows, w = draw_survey(rng, world, offset, args.n_survey)
         for i, item in enumerate(ITEMS):
             pr = ps[i, rows]
             gaps.append({"seed": seed, "item": item, "raw_gap": pr.mean() - ps[i].mean(),
                          "weighted_gap": pr @ w / w.sum() - ps[i].mean(),
                          "noise_sd": float(np.sqrt(np.mean(pr * (1 - pr)) / len(rows)))})
         for k in range(args.replicates):
-            err = survey_once(rng, world, offset, p, args.n_survey)
+            err = survey_once(rng, world, offset, ps, args.n_survey)
             for i, item in enumerate(ITEMS):
                 reps.append({"seed": seed, "rep": k, "item": item,
                              **{e: abs(v[i]) for e, v in err.items()}})

@@ -54,6 +54,7 @@ def test_mrp_beats_raw_and_weighted_survey_means_on_every_q9_item(regional_mrp):
                                "any_realisation"}  # any_realisation = 1 - "no change"
     err = pd.DataFrame({k: (comp[k] - truth).abs()
                         for k in ("survey_raw", "survey_weighted", "mrp_mean")})
+    print(err.round(4))  # the table in docs/effects.md: pytest -s tests/test_mrp_acceptance.py
     # the survey is selected: raking on the quota variables leaves most of the bias
     assert (err["survey_weighted"] > 0.01).all(), err
     closer = (err["mrp_mean"] < err["survey_raw"]) & (err["mrp_mean"] <= err["survey_weighted"])

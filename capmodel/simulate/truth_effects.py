@@ -185,3 +185,14 @@ def population_cep_effect(sim: Simulated, wave: int = S.SURVEY_WAVE) -> dict[str
     any_none = 1.0 - np.prod([1.0 - none[r] for r in S.REALISATIONS], axis=0)
     out["any_realisation"] = float(np.mean(any_obs - any_none))
     return out
+
+
+def population_pathway_shares(sim: Simulated, tau: float = 0.5, wave: int = S.SURVEY_WAVE,
+                              respondents: bool = False) -> dict[int, float]:
+    """True shares of pathway types 1-4 (true capability gain >= ``tau`` or not, realised change
+    or not) in the whole simulated population, or among the survey respondents."""
+    p = sim.persons[sim.persons["in_survey"]] if respondents else sim.persons
+    high = p["gain"].to_numpy() >= tau
+    changed = p[f"any_obs__m{wave}"].to_numpy() == 1
+    return {1: float(np.mean(changed & ~high)), 2: float(np.mean(changed & high)),
+            3: float(np.mean(~changed & high)), 4: float(np.mean(~changed & ~high))}
