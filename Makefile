@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 SEED   ?= 1
 OUT    ?= fits/demo
 
-.PHONY: demo test lint env calibration-table clean
+.PHONY: demo test lint env calibration-table bench bench-brms-deps bench-brms clean
 
 env: $(STAMP)
 
@@ -36,6 +36,34 @@ lint: $(STAMP)
 ## calibration-table: rewrite the target-vs-simulated table in docs/data.md
 calibration-table: $(STAMP)
 	$(PY) -m capmodel.simulate.calibration_table --seeds 1 2 3 --write docs/data.md
+
+## bench: the measurements behind docs/benchmarks.md, each written to its own file under
+## docs/bench/ with its command, machine and versions (hours on 2 cores; BENCH_SEEDS and
+## BENCH_REPEAT make it shorter): the reference fit with nutpie (the previous default) and
+## numpyro (the default) on each seed, cold caches, medians of BENCH_REPEAT runs; one gradient's
+## cost by backend; the scaling curve; then capmodel against brms (bench-brms)
+BENCH_SEEDS  ?= 1 2 3 4 5
+BENCH_REPEAT ?= 3
+BENCH_SIZES  ?= 2000 6396 20000 60000 200000
+bench: $(STAMP)
+	@mkdir -p docs/bench
+	$(PY) benchmarks/gradient_cost.py --backends jax c numba | tee docs/bench/gradient-cost.json
+	$(PY) benchmarks/reference_fit.py --samplers nutpie numpyro --seeds $(BENCH_SEEDS) \
+	    --repeat $(BENCH_REPEAT) --cold --out docs/bench/reference-fit.md
+	$(PY) benchmarks/scaling.py --n $(BENCH_SIZES) --fit-up-to 20000 --out docs/bench/scaling.md
+	$(MAKE) bench-brms
+
+## bench-brms-deps: install R, brms and rstan from Debian (apt-get, needs root or sudo); does
+## nothing when library(brms) already loads (tools/install-brms.sh)
+bench-brms-deps:
+	tools/install-brms.sh $(BRMS_DEPS_FLAGS)
+
+## bench-brms: capmodel and brms on models/realisations.toml, same simulated data, same run;
+## writes docs/benchmarks-brms.md (hours on 2 cores: brms samples slowly, docs/benchmarks-brms.md)
+## (where R cannot be installed, the script says that brms was skipped and make succeeds)
+bench-brms: BRMS_DEPS_FLAGS = --optional
+bench-brms: $(STAMP) bench-brms-deps
+	$(PY) benchmarks/brms_compare.py --seed $(SEED) --out docs/benchmarks-brms.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -7,6 +7,9 @@ The layout follows the work: data -> spec -> model -> fit -> effects -> report.
 from typing import Any
 
 from capmodel.data.schema import Covariate, Extra, Group, Indicator, MissingPolicy, Schema
+from capmodel.xla_devices import reserve_host_devices
+
+reserve_host_devices()
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ DESCRIPTION = """capmodel: Bayesian capability-approach models for evaluating ca
 
 Commands:
   simulate      simulate a CEP data set with known truth
-  fit           fit a model spec (TOML) to data by NUTS and save the fit
+  fit           fit a model spec (TOML) to data by NUTS (or an ADVI preview) and save it
   prior-check   prior predictive check of a model spec on data (no fit)
   report        write the HTML posterior report of a saved fit
   compare       compare saved fits by LOO and write an HTML comparison page
@@ -67,18 +67,38 @@ Reads the data (CSV or Parquet), validates it against the spec's schema, builds 
 model, samples, prints a convergence summary and saves the fit to OUT (netCDF + manifest.json,
 written atomically; refused if OUT exists unless --overwrite). Options left out take the
 spec's [sampling] values. Python: capmodel.fit(spec, data, ...).save(out).
+
+Each stage (read, validate, build, compile, sampling, save) prints a line with its duration
+on stderr as it ends, and the data validator's warnings too: `capmodel fit ... > log 2>&1`
+fills the log while the fit runs.
+
+--method advi: a fast approximate preview by mean-field ADVI (PyMC's pm.fit, at most
+--iterations steps, stopped early when the approximation stops moving), then as many draws
+from it as NUTS would keep. Its verdict is APPROXIMATE, never PASS: not for inference.
+
+The per-person capability residual draws are not saved (the effects integrate each person's
+residual instead); --keep-residuals saves them, thinned to 200 draws per chain, as float32.
+
+Exit status: 0 saved (PASS, WARN or an APPROXIMATE fit), 3 saved but the convergence verdict
+is FAIL, 1 an error.
 """
 
 
 def _fit(args: argparse.Namespace) -> int:
     from capmodel.fitting import fit
 
-    f = fit(args.spec, args.data, draws=args.draws, tune=args.tune, chains=args.chains,
-            seed=args.seed, sampler=args.sampler, target_accept=args.target_accept,
-            progressbar=not args.no_progress)
+    f = fit(args.spec, args.data, method=args.method, draws=args.draws, tune=args.tune,
+            chains=args.chains, seed=args.seed, sampler=args.sampler,
+            target_accept=args.target_accept, iterations=args.iterations,
+            keep_residuals=args.keep_residuals, progressbar=not args.no_progress)
+    t0 = time.perf_counter()
     path = f.save(args.out, overwrite=args.overwrite)
+    size = sum(p.stat().st_size for p in path.iterdir()) / 2**20
+    print(f"save {time.perf_counter() - t0:.1f} s ({size:.1f} MiB)", file=sys.stderr,
+          flush=True)
     print(f"saved to {path}")
-    return 0 if f.diagnostics.verdict != "fail" else 3
+    # an approximate (ADVI) fit has no convergence verdict to fail: 0, like PASS and WARN
+    return 3 if f.diagnostics.verdict == "fail" else 0
 
 
 def _prior_check(args: argparse.Namespace) -> int:
@@ -136,6 +156,9 @@ def _effects(args: argparse.Namespace) -> int:
         raise ValueError("--estimand poststratify needs --population FILE (the population's "
                          "cell variables, one row per person)")
     fit = load_fit(args.fit)
+    if fit.approximate:
+        print(f"capmodel effects: {args.fit} is an APPROXIMATE (ADVI) fit: a preview, not for "
+              "inference", file=sys.stderr, flush=True)
     model = fx.effect_model(fit, draws=args.draws, weights=args.weights,
                             residual=args.residual)
     for iv in interventions + ([control] if control else []):
@@ -261,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", choices=["nutpie", "pymc", "numpyro"], default=None,
                    help="NUTS implementation (default: the spec's, normally nutpie)")
     p.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance")
+    p.add_argument("--method", choices=["nuts", "advi"], default="nuts",
+                   help="nuts (default) or advi: a fast approximate preview, not for inference")
+    p.add_argument("--iterations", type=_positive, default=None,
+                   help="advi: the most optimisation steps (default 20,000)")
+    p.add_argument("--keep-residuals", action="store_true",
+                   help="save the per-person residual draws (at most 200 per chain, float32)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_fit)

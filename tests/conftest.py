@@ -1,6 +1,7 @@
 """Shared fixtures: a small valid CEP-like table and its schema; one small simulated survey and
 one small fit of models/capability.toml shared by the whole session (a model's first numba
-compile costs 1-2 minutes, so every test that needs a fit uses this one)."""
+compile costs 1-2 minutes, so every test that needs a fit uses this one, with or without its
+per-person residual draws)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def schema() -> Schema:
     return _schema()
 
 
-SMALL_FIT_SETTINGS = {"draws": 300, "tune": 400, "chains": 2, "progressbar": False,
+SMALL_FIT_SETTINGS = {"draws": 500, "tune": 500, "chains": 2, "progressbar": False,
                       "verbose": False}
 
 
@@ -96,10 +97,20 @@ def spec():
 
 
 @pytest.fixture(scope="session")
-def small_fit(sim, spec):
+def small_fit_residuals(sim, spec):
+    """The session's small fit with every draw of its per-person residuals kept (in the group
+    ``residual_draws``): for the tests that compare against the residual draws."""
     import capmodel
 
-    return capmodel.fit(spec, sim.survey, seed=5, **SMALL_FIT_SETTINGS)
+    return capmodel.fit(spec, sim.survey, seed=5, keep_residuals=SMALL_FIT_SETTINGS["draws"],
+                        **SMALL_FIT_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def small_fit(small_fit_residuals):
+    """The session's small fit as ``capmodel.fit`` keeps it by default: no per-person residual
+    draws (the same sampling run as ``small_fit_residuals``)."""
+    return small_fit_residuals.without_residual_draws()
 
 
 @pytest.fixture(scope="session")

@@ -79,19 +79,22 @@ def test_warnings_of_an_unreliable_comparison():
 
 def _cheap_loglik(fit, responses="all"):
     """A stand-in for the marginal person log-likelihood: cheap, with the right dims."""
-    r = fit.posterior["capability_residual"].isel(person=slice(0, 200))
+    r = fit.residual_draws["capability_residual"].isel(person=slice(0, 200)).astype(float)
     scale = 1.0 if responses == "all" else 0.5
     return (-0.5 * scale * r**2 - 1.0).rename("person_loglik")
 
 
-def test_compare_page_end_to_end(small_fit, tmp_path):
+def test_compare_page_end_to_end(small_fit_residuals, tmp_path):
     from capmodel.fitting.fit import Fit
 
+    small_fit = small_fit_residuals
     other = Fit(small_fit.idata, small_fit.spec, copy.deepcopy(small_fit.manifest))
     other.manifest["data"]["hash"] = "0" * 64
+    other.manifest["diagnostics"]["verdict"] = "approximate"
     out = tmp_path / "cmp" / "compare.html"
     c = compare({"small <b>fit</b>": small_fit, "copy é": other}, out=out,
                 loglik=_cheap_loglik)
+    assert any("copy é: an APPROXIMATE (ADVI) fit" in w for w in c.warnings)
     assert c.path == out and c.responses == "all"
     assert sorted(p.name for p in out.parent.iterdir()) == ["compare.html"]
     html = out.read_text(encoding="utf-8")

@@ -2,7 +2,7 @@
 identities, and the simulator's true potential outcomes.
 
 Every test reuses the session's ``small_fit`` (tests/conftest.py: 1,298 respondents, 2 chains x
-300 draws, seed 5) and ``sim`` (its simulated data, with truth); nothing here fits a model.
+500 draws, seed 5) and ``sim`` (its simulated data, with truth); nothing here fits a model.
 """
 
 from __future__ import annotations
@@ -37,8 +37,15 @@ SUPPORTS = ("information", "reflection", "referral", "confidence")
 
 @pytest.fixture(scope="module")
 def em(small_fit):
-    """300 of the small fit's 600 draws, the survey sample, own posterior residuals."""
+    """300 of the small fit's draws (evenly thinned), the survey sample, own posterior residuals
+    (the fit keeps no residual draws, as by default: each person's is integrated by quadrature)."""
     return fx.effect_model(small_fit, draws=300)
+
+
+@pytest.fixture(scope="module")
+def em_draws(small_fit_residuals):
+    """The same 300 draws, each person's own residual taken from the kept residual draws."""
+    return fx.effect_model(small_fit_residuals, draws=300)
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +69,16 @@ def _model_probabilities(spec, design, values: dict[str, np.ndarray]) -> np.ndar
                              mode="FAST_COMPILE")()
 
 
-def test_recomputed_probabilities_equal_the_models_own(small_fit, em):
+def test_recomputed_probabilities_equal_the_models_own(small_fit_residuals, em):
+    fit = small_fit_residuals
     rows, cols, _ = em.design.realisation_obs()
     for chain, draw in ((0, 17), (1, 250)):
-        values = {v: small_fit.posterior[v].values[chain, draw]
-                  for v in small_fit.posterior.data_vars}
-        expected = _model_probabilities(small_fit.spec, em.design, values)
-        params = posterior_params(small_fit.posterior.isel(chain=[chain], draw=[draw]),
-                                  em.spec, em.design)
+        values = {v: fit.posterior[v].values[chain, draw] for v in fit.posterior.data_vars}
+        values["capability_residual"] = fit.residual_draws["capability_residual"].values[
+            chain, draw].astype(np.float64)
+        expected = _model_probabilities(fit.spec, em.design, values)
+        params = posterior_params(fit.posterior.isel(chain=[chain], draw=[draw]),
+                                  em.spec, em.design, residuals=fit.residual_draws)
         model = fx.EffectModel(em.spec, em.design, params, em.units)
         pred = next(model.predictors())
         mine, w = pred.node_probabilities(em.units.supports)
@@ -147,11 +156,14 @@ def test_no_cep_equals_observed_when_nobody_had_support(em):
     assert np.abs(te.draws["difference"].values).max() == 0.0
 
 
-def test_integrated_fit_path_and_integrated_residual_agree_with_own_draws(em, small_fit):
-    """The same fit without its residual draws (as an integrated-residual fit): each person's
-    residual is integrated over its own posterior by quadrature; the TE is the same up to
-    Monte Carlo error. With e ~ N(0, 1) for everyone, still close (the sample is large)."""
-    few = em.params.take(slice(0, 300, 5))
+def test_integrated_fit_path_and_integrated_residual_agree_with_own_draws(em, em_draws,
+                                                                           small_fit):
+    """The same fit without its residual draws (as saved by default, or an integrated-residual
+    fit): each person's residual is integrated over its own posterior by quadrature; the TE is
+    the same up to Monte Carlo error. With e ~ N(0, 1) for everyone, still close (the sample
+    is large)."""
+    few = em_draws.params.take(slice(0, 300, 5))
+    assert few.residual is not None and em.params.residual is None
     base = fx.EffectModel(em.spec, em.design, few, em.units)
     quad = fx.EffectModel(em.spec, em.design, dataclasses.replace(few, residual=None), em.units)
     integ = fx.EffectModel(em.spec, em.design, few, sample_units(
@@ -317,11 +329,13 @@ def test_subgroups_weights_and_outputs(em, small_fit, tmp_path):
 def test_thinning_and_chunking_do_not_change_results(em, small_fit):
     ci, di = select_draws(small_fit.posterior, 7)
     assert len(set(zip(ci.tolist(), di.tolist(), strict=True))) == 7 and ci[0] == di[0] == 0
-    assert ci[-1] == 1 and di[-1] == 299
+    assert ci[-1] == 1 and di[-1] == small_fit.posterior.sizes["draw"] - 1
     few = em.params.take(slice(0, 40))
     one = fx.EffectModel(em.spec, em.design, few, em.units, chunk_elements=1)
     big = fx.EffectModel(em.spec, em.design, few, em.units)
-    assert sum(1 for _ in one.predictors()) == 40 and sum(1 for _ in big.predictors()) == 1
+    # quadrature over each person's residual (no residual draws): 15 nodes per draw, 2 blocks
+    assert sum(1 for _ in one.predictors()) == 40
+    assert sum(1 for _ in big.predictors()) == -(-40 // big._chunk_size()) == 2
     a = fx.total_effects(one, supports=["referral"]).draws["difference"].values
     b = fx.total_effects(big, supports=["referral"]).draws["difference"].values
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)

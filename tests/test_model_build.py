@@ -96,9 +96,18 @@ def test_weighted_pseudo_likelihood_is_flagged(sim, spec):
     raw = spec.to_dict()
     raw["likelihood"] = {"weighted": True}
     weighted = spec_from_dict(raw)
-    built = build_model(weighted, build_design(weighted, load_data(sim.survey, weighted.schema)))
-    assert "survey_weight_adjustment" in built.model.named_vars
+    design = build_design(weighted, load_data(sim.survey, weighted.schema))
+    built = build_model(weighted, design)
     assert any("NOT calibrated" in n for n in built.notes)
+    # the weights change the log-density (its equality with the generative model's weighted
+    # terms is tests/test_model_equivalence.py)
+    plain = build_model(spec, build_design(spec, load_data(sim.survey, spec.schema)))
+    point = plain.model.initial_point()
+    lp_w = built.model.compile_logp()(point)
+    lp = plain.model.compile_logp()(point)
+    assert np.isfinite(lp_w) and abs(lp_w - lp) > 1.0
+    assert "survey_weight_adjustment" in build_model(weighted, design,
+                                                     generative=True).model.named_vars
 
 
 def test_parameterisation_rule_and_override(sim, spec):
@@ -155,7 +164,7 @@ def test_integrated_residual_model_matches_the_generative_one(sim, spec):
     import pytensor
 
     design = build_design(spec, load_data(sim.survey, spec.schema))
-    generative = build_model(spec, design)
+    generative = build_model(spec, design, generative=True)
     integrated = build_model(dataclasses.replace(spec, residual="integrated",
                                                  quadrature_nodes=41), design, pointwise=True)
     assert integrated.integrated and not generative.integrated

@@ -3,7 +3,9 @@
 The sampler sees centred predictors, but every effect (``support_effect``, ``conversion``,
 ``capability_covariate``, group effects, ``direct_effect``, ``realisation_covariate``) is the
 same on both scales, and ``realisation_intercept`` is the intercept on the documented scale.
-The person residual ``capability_residual`` is the same draw on both scales:
+The person residual ``capability_residual`` (kept only with ``fit(..., keep_residuals=True)``,
+in the group ``residual_draws``; otherwise each person's residual is integrated by quadrature,
+capmodel.effects.residuals) is the same draw on both scales:
 theta = theta_c + shift = (m_c + e) + shift = m + e, with m the uncentred capability mean
 (``capmodel/model/build.py``). So theta_i = m_i(uncentred) + e_i and
 logit pi_r = realisation_intercept_r + capability_loading_r theta_i + ... with uncentred
@@ -83,10 +85,13 @@ def select_draws(posterior: xr.Dataset, draws: int | None) -> tuple[np.ndarray, 
 
 
 def posterior_params(posterior: xr.Dataset, spec: Spec, design: Design,
-                     draws: int | None = None) -> Params:
+                     draws: int | None = None, residuals: xr.Dataset | None = None) -> Params:
     """Extract the draws of ``posterior`` (a fit's posterior Dataset) needed by the effects.
 
     ``draws``: thin to at most this many draws, evenly spaced (None: every draw).
+    ``residuals``: the fit's kept residual draws (``Fit.residual_draws``), used when the
+    posterior has no ``capability_residual`` and they hold every selected draw; otherwise the
+    residual is left out (None) and each person's is integrated by quadrature.
     """
     ci, di = select_draws(posterior, draws)
     ci_da, di_da = xr.DataArray(ci, dims="sample"), xr.DataArray(di, dims="sample")
@@ -113,6 +118,8 @@ def posterior_params(posterior: xr.Dataset, spec: Spec, design: Design,
         kw["slopes"] = {g: get(f"{g}_slope", f"{g}_slope_support", g)
                         for g, _ in spec.varying_slopes}
         kw["residual"] = maybe("capability_residual", "person")
+        if kw["residual"] is None and residuals is not None:
+            kw["residual"] = stored_residuals(residuals, posterior, ci, di)
         kw["loading"] = get("loading", "indicator")
         kw["indicator_intercept"] = maybe("indicator_intercept", "binary_indicator")
         kw["cutpoints"] = {j.name: get(f"cutpoints__{j.name}", f"{j.name}_cut")
@@ -137,3 +144,20 @@ def posterior_params(posterior: xr.Dataset, spec: Spec, design: Design,
                 g.name: get(f"realisation_{g.name}_effect", "realisation", g.name)
                 for g in design.groups + design.interactions}
     return Params(**kw)
+
+
+def stored_residuals(residuals: xr.Dataset, posterior: xr.Dataset, ci: np.ndarray,
+                     di: np.ndarray) -> np.ndarray | None:
+    """(D, P) kept residual draws at the posterior draws (``ci``, ``di``: positions), or None
+    when a selected draw has none (they were thinned, ``keep_residuals``)."""
+    name = "capability_residual"
+    if name not in residuals:
+        return None
+    chains = posterior["chain"].values[ci]
+    draws = posterior["draw"].values[di]
+    if not (np.isin(chains, residuals["chain"].values).all()
+            and np.isin(draws, residuals["draw"].values).all()):
+        return None
+    da = residuals[name].sel(chain=xr.DataArray(chains, dims="sample"),
+                             draw=xr.DataArray(draws, dims="sample"))
+    return np.asarray(da.transpose("sample", "person").values, dtype=np.float64)

@@ -181,7 +181,8 @@ class EffectModel:
         """From a :class:`capmodel.Fit`: its spec, design, ``draws`` thinned draws and units
         (default: the survey sample, ``weights`` 'none' or 'survey')."""
         design = build_design(fit.spec, fit.data)
-        params = posterior_params(fit.posterior, fit.spec, design, draws)
+        params = posterior_params(fit.posterior, fit.spec, design, draws,
+                                  residuals=getattr(fit, "residual_draws", None))
         if units is None:
             units = sample_units(fit.spec, fit.data, design, weights=weights, residual=residual)
         return cls(fit.spec, design, params, units, nodes, chunk_elements, data=fit.data)

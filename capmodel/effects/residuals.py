@@ -1,6 +1,8 @@
-"""Each person's posterior of the capability residual when the fit integrated it out.
+"""Each person's posterior of the capability residual when the fit holds no draws of it.
 
-A fit with ``model.capability_residual = "integrated"`` holds no draws of e_i. Given a draw of
+A fit with ``model.capability_residual = "integrated"`` holds no draws of e_i, nor does a
+sampled-residual fit saved without them (the default of ``capmodel.fit``, ``keep_residuals``),
+nor one whose kept draws were thinned below the draws an effect uses. Given a draw of
 the parameters, person i's residual has posterior p(e | y_i) ~ prod_terms p(term | m_i + e) phi(e)
 (indicators and realisations at every wave). It is represented by adaptive Gauss-Hermite
 nodes and weights (as in :mod:`capmodel.model.integrated`, here in numpy): averages over the

@@ -1,4 +1,5 @@
-"""Convergence diagnostics of a fit and a pass/warn/fail verdict with its reasons."""
+"""Convergence diagnostics of a fit and a pass/warn/fail verdict with its reasons; an
+approximate (ADVI) fit gets the verdict 'approximate' instead: the checks do not apply."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
+APPROXIMATE = "approximate"  # the verdict of an ADVI fit: no convergence check applies
+APPROXIMATE_TEXT = "APPROXIMATE (ADVI): not for inference"
 # thresholds: (warn, fail)
 RHAT = (1.01, 1.05)
 ESS = (400, 100)
@@ -19,25 +22,34 @@ TREEDEPTH_WARN_SHARE = 0.01
 
 @dataclass(frozen=True)
 class Diagnostics:
-    """Summary of the sampler's health; ``verdict`` is 'pass', 'warn' or 'fail'."""
+    """Summary of the sampler's health; ``verdict`` is 'pass', 'warn' or 'fail' ('approximate'
+    for an ADVI fit, whose R-hat, ESS, BFMI and tree-depth numbers are then None)."""
 
     verdict: str
     reasons: tuple[str, ...]
-    max_rhat: float
-    min_ess_bulk: float
-    min_ess_tail: float
+    max_rhat: float | None  # None: does not apply (approximate fit), as below
+    min_ess_bulk: float | None
+    min_ess_tail: float | None
     worst_rhat: tuple[str, ...]
     worst_ess: tuple[str, ...]
     divergences: int
     n_draws: int
-    min_bfmi: float
-    treedepth_saturation: float
+    min_bfmi: float | None
+    treedepth_saturation: float | None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def approximate(self) -> bool:
+        return self.verdict == APPROXIMATE
+
     def text(self) -> str:
+        if self.approximate:
+            return "\n".join([f"convergence: {APPROXIMATE_TEXT}",
+                              *[f"  - {r}" for r in self.reasons],
+                              *[f"  note: {n}" for n in self.notes]])
         lines = [f"convergence: {self.verdict.upper()}",
                  f"  max R-hat {self.max_rhat:.3f} (worst: {', '.join(self.worst_rhat[:3])})",
                  f"  min bulk ESS {self.min_ess_bulk:.0f}, min tail ESS {self.min_ess_tail:.0f} "
@@ -127,3 +139,11 @@ def diagnose(idata: xr.DataTree, notes: tuple[str, ...] = (), max_treedepth: int
     verdict = "fail" if fails else ("warn" if warns else "pass")
     return Diagnostics(verdict, tuple(fails + warns), max_rhat, min_b, min_t, worst_rhat,
                        worst_ess, divergences, n_draws, min_bfmi, sat, tuple(notes))
+
+
+def approximate_diagnostics(n_draws: int, reasons: tuple[str, ...],
+                            notes: tuple[str, ...] = ()) -> Diagnostics:
+    """The diagnostics of an approximate fit: verdict 'approximate', no R-hat, ESS or sampler
+    statistics (its draws are independent draws from the approximation)."""
+    return Diagnostics(APPROXIMATE, tuple(reasons), None, None, None, (), (), 0, int(n_draws),
+                       None, None, tuple(notes))

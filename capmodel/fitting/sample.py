@@ -64,20 +64,20 @@ def _run_nuts(model: pm.Model, *, sampler: str, draws: int, tune: int, chains: i
         patch_nutpie_idata(idata, model, sampling_time=t2 - t1)
         return SamplerRun(idata, t1 - t0, t2 - t1)
     if sampler == "numpyro":
-        try:
-            import numpyro  # noqa: F401
-        except ImportError:
-            raise ImportError("sampler 'numpyro' needs JAX and numpyro: "
-                              "pip install 'capmodel[numpyro]'") from None
-    elif sampler != "pymc":
+        from capmodel.fitting.jax_nuts import sample_numpyro
+
+        idata, compile_s, sampling_s = sample_numpyro(
+            model, draws=draws, tune=tune, chains=chains, seed=seed,
+            target_accept=target_accept, max_treedepth=max_treedepth, progressbar=progressbar)
+        return SamplerRun(idata, compile_s, sampling_s)
+    if sampler != "pymc":
         raise ValueError(f"sampler {sampler!r} is not one of ['nutpie', 'pymc', 'numpyro']")
-    depth_key = "max_tree_depth" if sampler == "numpyro" else "max_treedepth"
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         idata = pm.sample(model=model, draws=draws, tune=tune, chains=chains, cores=cores,
                           random_seed=seed, nuts_sampler=sampler, progressbar=progressbar,
-                          nuts={"target_accept": target_accept, depth_key: max_treedepth},
+                          nuts={"target_accept": target_accept, "max_treedepth": max_treedepth},
                           compute_convergence_checks=False)
     total = time.perf_counter() - t0
     sampling = float(idata["posterior"].attrs.get("sampling_time", total))

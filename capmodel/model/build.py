@@ -10,11 +10,13 @@ Realisations (row = person x wave):
                        + realisation_covariate_r . z + sum_g realisation_<g>_effect[r, g]
                        + time_effect_r log(months / 6)
 
-By default (``model.capability_residual = "integrated"``) the residual is integrated out of
-each person's likelihood by Gauss-Hermite quadrature (capmodel.model.integrated) and the
-responses enter through one ``pm.Potential``; ``generative=True`` (or ``"sampled"``) builds the
-same model with one sampled residual per person and observed response variables, which is what
-prior and posterior predictive simulation use.
+The model NUTS samples puts every person's responses into one dense, masked term
+(capmodel.model.integrated) entering through one ``pm.Potential``: evaluated at the sampled
+residual (``model.capability_residual = "sampled"``, the default) or with the residual
+integrated out by Gauss-Hermite quadrature (``"integrated"``). ``generative=True`` builds the
+same model with one sampled residual per person and observed response variables (PyMC's
+Bernoulli and OrderedLogistic), which is what prior and posterior predictive simulation use;
+the two are the same density (tests/test_model_equivalence.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
 from pymc.distributions.transforms import ordered
 
 from capmodel.model.design import Design
@@ -43,7 +46,7 @@ class BuiltModel:
     integrated: bool = False  # the residual is integrated out (responses in a Potential)
 
 
-def _coords(spec: Spec, d: Design, integrated: bool) -> dict[str, list]:
+def _coords(spec: Spec, d: Design, generative: bool) -> dict[str, list]:
     coords: dict[str, list] = {"person": list(d.person_labels)}
     if spec.latent:
         coords["support"] = list(d.supports)
@@ -55,7 +58,7 @@ def _coords(spec: Spec, d: Design, integrated: bool) -> dict[str, list]:
             if j.kind == "ordinal":
                 coords[f"{j.name}_cut"] = [f"{a}|{b}" for a, b in zip(j.levels[:-1], j.levels[1:],
                                                                       strict=True)]
-        if not integrated:
+        if generative:
             coords["obs_binary_indicator"] = list(range(d.indicator_obs("binary")[0].size))
             for n_levels in d.ordinal_level_counts():
                 coords[f"obs_ordinal{n_levels}_indicator"] = list(
@@ -64,7 +67,7 @@ def _coords(spec: Spec, d: Design, integrated: bool) -> dict[str, list]:
         coords["realisation"] = list(d.realisations)
         coords["direct_support"] = list(d.direct_supports)
         coords["realisation_term"] = list(d.realisation_terms)
-        if not integrated:
+        if generative:
             coords["obs_realisation"] = list(range(d.realisation_obs()[0].size))
     for g in d.groups + d.interactions:
         coords[g.name] = list(g.labels)
@@ -84,30 +87,35 @@ def build_model(spec: Spec, d: Design, generative: bool = False,
     to an integrated model.
     """
     integrated = spec.latent and spec.residual == "integrated" and not generative
-    coords = _coords(spec, d, integrated)
+    coords = _coords(spec, d, generative)
     parameterisation = {g.name: choose_parameterisation(g.persons_per_level,
                                                         spec.parameterisation_of(g.name))
                         for g in d.groups}
     for g in d.interactions:
         parameterisation[g.name] = choose_parameterisation(g.persons_per_level, "auto")
     observed: list[str] = []
-    loglik_terms = []
+    loglik_terms: list = []
     with pm.Model(coords=coords) as model:
-        m, shift, rho = None, None, None
+        m, shift, rho, eta = None, None, None, None
+        loading, nu, cuts = None, None, {}
         if spec.latent:
             m, shift = _capability(spec, d, parameterisation)
             loading, nu, cuts = _measurement_parameters(spec, d, shift)
         if d.realisations:
             eta, rho = _realisation_predictor(spec, d, shift, parameterisation)
-        if integrated:
+        if not generative:
+            # the model NUTS samples: every person's responses in one dense, masked term
+            theta = m
+            if spec.latent and not integrated:
+                theta = m + pm.Normal("capability_residual", 0.0, 1.0, dims="person")
             lp = person_loglik(
-                _layout(d), m, spec.quadrature_nodes, data=_data, loading=loading,
-                cut_table=_cut_table(d, nu, cuts),
-                realisation_eta=eta if d.realisations else None, capability_loading=rho)
+                _layout(d), theta, spec.quadrature_nodes if integrated else 0, data=_data,
+                loading=loading, cut_table=_cut_table(d, nu, cuts) if spec.latent else None,
+                realisation_eta=eta, capability_loading=rho)
             weights = _person_weights(d)
             if pointwise:
                 pm.Deterministic("person_loglik", lp, dims="person")
-            pm.Potential("marginal_loglik", pt.sum(lp if weights is None else weights * lp))
+            pm.Potential("loglik", pt.sum(lp if weights is None else weights * lp))
         else:
             theta_rows = None
             if spec.latent:
@@ -130,11 +138,34 @@ def build_model(spec: Spec, d: Design, generative: bool = False,
     return BuiltModel(model, parameterisation, tuple(observed), tuple(notes), integrated)
 
 
+def observed_dataset(spec: Spec, d: Design) -> xr.Dataset:
+    """The observed responses as the generative model names them (``y_realisation``,
+    ``y_binary_indicator``, ``y_ordinal<L>_indicator`` over their ``obs_*`` dims): a fit's
+    ``observed_data`` group, which ArviZ pairs with posterior predictive draws."""
+    out = {}
+    if spec.latent:
+        rows, _, y = d.indicator_obs("binary")
+        if rows.size:
+            out["y_binary_indicator"] = ("obs_binary_indicator", y)
+        for n_levels in d.ordinal_level_counts():
+            out[f"y_ordinal{n_levels}_indicator"] = (f"obs_ordinal{n_levels}_indicator",
+                                                     d.indicator_obs("ordinal", n_levels)[2])
+    if d.realisations:
+        out["y_realisation"] = ("obs_realisation", d.realisation_obs()[2])
+    return xr.Dataset(out)
+
+
 def _data(name: str, values: np.ndarray) -> pt.TensorVariable:
     """A design array as ``pm.Data``. Arrays baked into the graph as constants become global
     arrays of the compiled numba function, which numba will not cache on disk: every process
     would compile the model again (docs/benchmarks.md, compile times)."""
     return pm.Data(f"design__{name}", np.ascontiguousarray(values))
+
+
+def _one_hot(name: str, codes: np.ndarray, n_levels: int) -> pt.TensorVariable:
+    """(n, n_levels) 0/1 design array of a group factor: effects enter by a product with it,
+    not by a gather (whose gradient, a scatter-add, is slow on XLA's CPU backend)."""
+    return _data(name, (codes[:, None] == np.arange(n_levels)).astype(float))
 
 
 def _layout(d: Design):
@@ -201,7 +232,7 @@ def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]
                                     g.parent_of_level)
             else:
                 eff = group_effect(f"{g.name}_effect", sd, g.name, parameterisation[g.name])
-            m = m + eff[_data(f"{g.name}_of_person", g.of_person)]
+            m = m + pt.dot(_one_hot(f"{g.name}_one_hot_person", g.of_person, len(g.labels)), eff)
     for gname, ks in spec.varying_slopes:
         g = next(x for x in d.groups if x.name == gname)
         sd = spec.prior("slope_sd").rv(f"{gname}_slope_sd", dims=f"{gname}_slope_support")
@@ -320,7 +351,7 @@ def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[
             else:
                 b = group_effect(f"realisation_{g.name}_effect", sd, ("realisation", g.name),
                                  parameterisation[g.name])
-            eta = eta + b[:, _data(f"{g.name}_of_row", g.of_row)].T
+            eta = eta + pt.dot(_one_hot(f"{g.name}_one_hot_row", g.of_row, len(g.labels)), b.T)
     return eta, rho
 
 

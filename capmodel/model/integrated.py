@@ -28,7 +28,10 @@ import numpy as np
 import pytensor.tensor as pt
 
 DEFAULT_NODES = 15
-BIG = 1.0e3  # stands in for +-infinity in the padded cutpoint table (keeps gradients finite)
+# Stands in for +-infinity in the padded cutpoint table: sigmoid(BIG - x) = 1 to within e^-70
+# for |x| < 30. Larger values overflow exp() in the unused branch of JAX's softplus, and the
+# gradient of a jnp.where with an infinite branch is NaN (seen with BIG = 1e3).
+BIG = 100.0
 
 
 def _log_sigmoid(x: pt.TensorVariable) -> pt.TensorVariable:
@@ -81,21 +84,28 @@ def person_layout(person_of_row: np.ndarray, n_persons: int,
     return PersonLayout(row_at, codes, real)
 
 
-def person_loglik(layout: PersonLayout, theta_c: pt.TensorVariable, n_nodes: int, *,
+def person_loglik(layout: PersonLayout, theta_c: pt.TensorVariable | None, n_nodes: int, *,
                   data: Callable[[str, np.ndarray], Any] = lambda name, x: x,
                   loading: pt.TensorVariable | None = None,
                   cut_table: pt.TensorVariable | None = None,
                   realisation_eta: pt.TensorVariable | None = None,
                   capability_loading: pt.TensorVariable | None = None) -> pt.TensorVariable:
-    """log p(y_i | parameters) for every person, the residual integrated out; shape (P,).
+    """log p(y_i | parameters) for every person; shape (P,).
 
-    ``theta_c``: (P,) capability without its residual. ``cut_table``: (J, Lmax + 1) padded
+    ``theta_c``: (P,) capability. With ``n_nodes >= 1`` it is capability without its residual,
+    and the residual is integrated out (adaptive Gauss-Hermite); with ``n_nodes = 0`` it is
+    capability itself (a sampled residual included) and the responses are evaluated at it;
+    ``None`` for a model with no latent capability. ``cut_table``: (J, Lmax + 1) padded
     cutpoints (see module doc). ``realisation_eta``: (N, R) realisation predictors without the
     capability term; ``capability_loading``: (R,). ``data(name, array)`` wraps each layout
     array (e.g. as ``pm.Data``).
     """
-    nodes, log_w = gauss_hermite(n_nodes)
     terms = _terms(layout, data, loading, cut_table, realisation_eta, capability_loading)
+    if theta_c is None:
+        return terms(None)[:, 0]
+    if n_nodes == 0:
+        return terms(theta_c[:, None])[:, 0]
+    nodes, log_w = gauss_hermite(n_nodes)
     # pass 1: nodes of N(0, 1); pass 2: the same rule moved to each person's posterior mean
     # and sd of the residual estimated from pass 1 (adaptive Gauss-Hermite, as lme4's nAGQ)
     first = terms(theta_c[:, None] + nodes[None, :]) + log_w[None, :]
@@ -108,34 +118,56 @@ def person_loglik(layout: PersonLayout, theta_c: pt.TensorVariable, n_nodes: int
     return pt.logsumexp(terms(theta_c[:, None] + e) + log_weight, axis=1)
 
 
+def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
+    """codes (...) -> (..., width) float indicator array (a row of zeros where code < 0)."""
+    return (codes[..., None] == np.arange(width)).astype(float)
+
+
 def _terms(layout: PersonLayout, data, loading, cut_table, realisation_eta,
-           capability_loading) -> Callable[[pt.TensorVariable], pt.TensorVariable]:
-    """theta (P, Q) -> sum of every response's log-probability at each node, (P, Q)."""
+           capability_loading) -> Callable[[pt.TensorVariable | None], pt.TensorVariable]:
+    """theta (P, Q) -> sum of every response's log-probability at each node, (P, Q).
+
+    Written for speed on every backend (numba, C, JAX): responses are dense person x slot
+    arrays with masks, and level look-ups are products with one-hot arrays, not gathers (the
+    gradient of a gather is a scatter-add, slow on XLA's CPU backend; docs/benchmarks.md).
+    """
     codes = layout.indicator_code
     y = layout.realisation_y
+    n_persons, n_slots = layout.row_at.shape
     if codes.shape[2]:
         observed = codes >= 0
-        code = np.where(observed, codes, 0)
-        item = data("indicator_item", np.broadcast_to(np.arange(codes.shape[2]), codes.shape))
-        lower = cut_table[item, data("indicator_code", code)]  # (P, S, J)
-        upper = cut_table[item, data("indicator_code_next", code + 1)]
-        width = pt.log1mexp(lower - upper)[..., None]
-        indicator_mask = data("indicator_observed", observed.astype(float))[..., None]
+        # columns of the cutpoint table that any answer reaches (level codes 0..max, +1)
+        width = int(codes.max()) + 2
+        table = cut_table[:, :width]
+        lower_of = data("indicator_lower", _one_hot(np.where(observed, codes, -1), width))
+        upper_of = data("indicator_upper", _one_hot(np.where(observed, codes + 1, -1), width))
+        lower = pt.sum(lower_of * table, axis=-1)  # (P, S, J)
+        upper = pt.sum(upper_of * table, axis=-1)
+        # unanswered entries have lower = upper = 0: shift them to -1 (kept finite, then masked)
+        mask = data("indicator_observed", observed.astype(float))
+        gap = pt.log1mexp(lower - upper - (1.0 - mask))[..., None]
+        indicator_mask = mask[..., None]
     if y.shape[2]:
-        row = data("realisation_row_at", np.where(layout.rows_present, layout.row_at, 0))
-        eta = realisation_eta[row][..., None]  # (P, S, R, 1)
+        rows = layout.row_at
+        if rows.min() >= 0 and np.array_equal(rows.ravel(), np.arange(rows.size)):
+            eta = realisation_eta.reshape((n_persons, n_slots, y.shape[2]))[..., None]
+        else:  # rows not in person x slot order, or persons with fewer slots
+            row = data("realisation_row_at", np.where(layout.rows_present, rows, 0))
+            eta = realisation_eta[row][..., None]  # (P, S, R, 1)
         sign = data("realisation_sign", np.where(y == 1, 1.0, -1.0))[..., None]
         realisation_mask = data("realisation_observed", (y >= 0).astype(float))[..., None]
 
-    def total(theta: pt.TensorVariable) -> pt.TensorVariable:
-        out = pt.zeros_like(theta)
-        if codes.shape[2]:
+    def total(theta: pt.TensorVariable | None) -> pt.TensorVariable:
+        out = pt.zeros((n_persons, 1)) if theta is None else pt.zeros_like(theta)
+        if codes.shape[2] and theta is not None:
             x = loading[None, None, :, None] * theta[:, None, None, :]  # (P, S, J, Q)
             ll = (_log_sigmoid(upper[..., None] - x) + _log_sigmoid(x - lower[..., None])
-                  + width)
+                  + gap)
             out = out + pt.sum(ll * indicator_mask, axis=(1, 2))
         if y.shape[2]:
-            x = eta + capability_loading[None, None, :, None] * theta[:, None, None, :]
+            x = eta
+            if theta is not None:
+                x = x + capability_loading[None, None, :, None] * theta[:, None, None, :]
             out = out + pt.sum(_log_sigmoid(sign * x) * realisation_mask, axis=(1, 2))
         return out
 

@@ -182,6 +182,9 @@ def assemble(names: list[str], fits: list[Any], loo: dict[str, Any], responses: 
         if r["verdict"] == "fail":
             warnings.append(f"{n}: the fit FAILED its convergence checks; its LOO cannot be "
                             "trusted.")
+        elif r["verdict"] == "approximate":
+            warnings.append(f"{n}: an APPROXIMATE (ADVI) fit, not for inference; its LOO is "
+                            "computed on draws from the approximation, not the posterior.")
     best = table.index[0]
     for n, r in table.iloc[1:].iterrows():
         d, dse = abs(r["elpd_diff"]), r["dse"]
@@ -203,7 +206,8 @@ def comparison_page(c: Comparison) -> Page:
           f.manifest["data"]["hash"][:16],
           f"{f.manifest['settings']['chains']} x {f.manifest['settings']['draws']}",
           f.diagnostics.verdict.upper()] for n, f in zip(c.names, c.fits, strict=True)],
-        flags=["fail" if f.diagnostics.verdict == "fail" else "" for f in c.fits]))
+        flags=[{"fail": "fail", "approximate": "warn"}.get(f.diagnostics.verdict, "")
+               for f in c.fits]))
     loo = Section("loo", "LOO comparison",
                   "Which model predicts a new person's responses best: expected log predictive "
                   "density (elpd) by leave-one-person-out cross-validation; higher is better, "

@@ -151,6 +151,28 @@ def energy_plot(energy: np.ndarray, bfmi: Sequence[float]) -> Markup:
 
 
 @styled
+def loss_plot(loss: np.ndarray) -> Markup:
+    """ADVI's loss (negative ELBO) per iteration and its running mean; the y axis starts at
+    a tenth of the run, so that the end (a flat line: the optimisation settled) is visible."""
+    x = np.asarray(loss, dtype=float)
+    x = np.where(np.isfinite(x), x, np.nan)
+    it = np.arange(1, x.size + 1)
+    w = max(1, min(200, x.size // 20))
+    smooth = np.convolve(np.nan_to_num(x, nan=np.nanmean(x)), np.ones(w) / w, mode="valid")
+    fig, ax = subplots(figsize=(6.0, 2.4))
+    ax.plot(it, x, color=GREY, lw=0.4, alpha=0.6, label="loss")
+    ax.plot(it[w - 1:], smooth, color=BLUE, lw=1.2, label=f"running mean ({w} iterations)")
+    if smooth.size > 10:
+        lo, hi = float(smooth.min()), float(smooth[smooth.size // 10])
+        pad = 0.1 * max(hi - lo, 1e-9 + abs(lo) * 1e-4)
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("iteration")
+    ax.set_title("ADVI loss (negative ELBO)")
+    ax.legend(fontsize=8, frameon=False)
+    return to_svg(fig)
+
+
+@styled
 def ppc_overall(rows: Sequence[tuple[str, str, float, float, float, float] | str]) -> Markup:
     """Observed share (red) vs replicated share (mean and interval) per response level.
     ``rows``: a heading (str) or (label, _, observed, mean, lo, hi)."""

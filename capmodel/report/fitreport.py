@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from capmodel.fitting.diagnostics import APPROXIMATE_TEXT
 from capmodel.report import checks, effects, posterior, sections
 from capmodel.report.blocks import Page, Section
 from capmodel.report.html import write
@@ -57,17 +58,23 @@ def build_page(fit, *, ppc_draws: int = 200, effect_draws: int = 100,
     m, diag = fit.manifest, fit.diagnostics
     s = m["settings"]
     subtitle = [fit.spec.description] if fit.spec.description else []
+    how = ("approximate: mean-field ADVI" if diag.approximate
+           else str(s.get("sampler", "NUTS")))
     subtitle.append(f"{m['data']['n_persons']:,} persons, {m['data']['n_rows']:,} rows; "
-                    f"{s['chains']} chains x {s['draws']} draws ({s['sampler']}); "
+                    f"{s['chains']} chains x {s['draws']} draws ({how}); "
                     f"fitted {m.get('created', '')}")
-    banner = None
+    banner, level = None, "fail"
     if diag.verdict == "fail":
         banner = ("FAILED: this fit did not pass the convergence checks. Its estimates, "
                   "checks and figures below cannot be trusted; fix the sampling first.")
+    elif diag.approximate:
+        banner, level = (f"{APPROXIMATE_TEXT}. A fast preview by variational inference: "
+                         "its intervals are too narrow and its estimates can be biased; refit "
+                         "by NUTS (capmodel fit --method nuts) before reporting anything."), "warn"
     where = f" from {source}" if source else ""
     return Page(
         title=f"Posterior report: {fit.spec.name}", subtitle=subtitle, sections=built,
-        verdict=diag.verdict, banner=banner, banner_items=list(diag.reasons),
+        verdict=diag.verdict, banner=banner, banner_items=list(diag.reasons), banner_level=level,
         interval_note=f"All intervals are {CI_TEXT}; dots are posterior means.",
         footer=f"Written by capmodel{where} in {time.perf_counter() - t0:.1f} s.")
 

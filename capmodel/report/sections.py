@@ -4,6 +4,7 @@ sampler worked (convergence), and the model's structure (model graph)."""
 from __future__ import annotations
 
 from capmodel.fitting.diagnostics import (
+    APPROXIMATE_TEXT,
     BFMI,
     DIVERGENCE_FAIL_SHARE,
     ESS,
@@ -40,14 +41,33 @@ def run_section(fit) -> Section:
     ], caption="Data"))
     if d.get("warnings"):
         sec.blocks.append(Items(list(d["warnings"]), cls="note"))
-    sec.blocks.append(Table([], [
-        ["sampler", str(s.get("sampler"))], ["chains", str(s.get("chains"))],
-        ["draws per chain", str(s.get("draws"))], ["tuning steps", str(s.get("tune"))],
-        ["target acceptance", str(s.get("target_accept"))],
-        ["maximum tree depth", str(s.get("max_treedepth"))],
-        ["mass-matrix adaptation", str(s.get("adaptation", "–"))],
-        ["seed", str(s.get("seed"))],
-    ], caption="Sampler"))
+    residual_row = ([["per-person residual draws", _residual_text(m["residuals"])]]
+                    if m.get("residuals") else [])
+    if fit.diagnostics.approximate:
+        a = m.get("advi", {})
+        sec.blocks.append(Table([], [
+            ["method", "mean-field ADVI (PyMC pm.fit): approximate, not for inference"],
+            ["iterations", f"{a.get('iterations', 0):,} of at most "
+                           f"{a.get('max_iterations', s.get('iterations', 0)):,}"],
+            ["stopped", "converged (PyMC's CheckParametersConvergence)" if a.get("converged")
+             else "at the iteration limit"],
+            ["final loss", f"{fmt(a.get('final_loss'), 1)} ({a.get('loss', 'negative ELBO')})"],
+            ["learning rate", str(s.get("learning_rate"))],
+            ["chains x draws", f"{s.get('chains')} x {s.get('draws')} (independent draws "
+                               "from the approximation)"],
+            ["seed", str(s.get("seed"))],
+            *residual_row,
+        ], caption="Approximation"))
+    else:
+        sec.blocks.append(Table([], [
+            ["sampler", str(s.get("sampler"))], ["chains", str(s.get("chains"))],
+            ["draws per chain", str(s.get("draws"))], ["tuning steps", str(s.get("tune"))],
+            ["target acceptance", str(s.get("target_accept"))],
+            ["maximum tree depth", str(s.get("max_treedepth"))],
+            ["mass-matrix adaptation", str(s.get("adaptation", "–"))],
+            ["seed", str(s.get("seed"))],
+            *residual_row,
+        ], caption="Sampler"))
     sec.blocks.append(Table([], [
         [k.replace("_seconds", ""), f"{float(v):.1f} s"] for k, v in t.items()],
         caption="Timings"))
@@ -64,9 +84,40 @@ def run_section(fit) -> Section:
     return sec
 
 
+def _residual_text(r: dict) -> str:
+    if r.get("stored"):
+        return (f"{r['variable']}: {r['draws_per_chain']} of {r['of_draws_per_chain']} draws per "
+                f"chain kept ({r.get('dtype', '')})")
+    return f"{r['variable']}: not stored (the effects integrate each person's residual)"
+
+
 # ----------------------------------------------------------------------------- convergence
+def approximate_section(fit) -> Section:
+    """The convergence section of an approximate (ADVI) fit: no check applies."""
+    diag = fit.diagnostics
+    sec = Section("convergence", "Convergence",
+                  "This fit is an approximation (mean-field ADVI), not a sample from the "
+                  "posterior: R-hat, ESS, divergences and the other checks of NUTS do not "
+                  "apply, and its numbers are a preview, not for inference.")
+    sec.blocks.append(Text(f"Verdict: {APPROXIMATE_TEXT}", cls="badge warn"))
+    sec.blocks.append(Items(list(diag.reasons), cls="warn"))
+    a = fit.manifest.get("advi", {})
+    sec.blocks.append(Table(["iterations", "stopped", "final loss"], [[
+        f"{a.get('iterations', 0):,}",
+        "converged" if a.get("converged") else "at the iteration limit",
+        fmt(a.get("final_loss"), 1)]], caption="Optimisation"))
+    if "advi" in fit.idata.children:
+        loss = fit.idata["advi"].to_dataset()["loss"].values
+        sec.blocks.append(Figure(figures.loss_plot(loss), "ADVI's loss per iteration: it "
+                                 "should end flat. A flat loss says the optimisation settled, "
+                                 "not that the approximation is close to the posterior."))
+    return sec
+
+
 def convergence_section(fit) -> Section:
     diag = fit.diagnostics
+    if diag.approximate:
+        return approximate_section(fit)
     post = fit.posterior
     stats = fit.idata["sample_stats"].dataset if "sample_stats" in fit.idata.children else None
     sec = Section("convergence", "Convergence",
@@ -109,6 +160,16 @@ def convergence_section(fit) -> Section:
              for r in worst.itertuples()],
             caption=f"Worst of {len(table):,} parameters (person-level residuals excluded)"))
     person_vars = [v for v, da in post.data_vars.items() if "person" in da.dims]
+    residuals = fit.manifest.get("residuals")
+    if not person_vars and residuals:
+        bad = [w for w in diag.worst_rhat + diag.worst_ess
+               if w.split("[")[0] == residuals["variable"]]
+        sec.blocks.append(Text(
+            f"The person-level residual draws ({residuals['variable']}) were checked in the "
+            "fit's diagnostics above, on every draw, before they were "
+            + ("thinned for storage" if residuals.get("stored") else "dropped from the saved fit")
+            + (f"; the worst: {', '.join(dict.fromkeys(bad))}." if bad
+               else "; none is among the worst parameters."), cls="note"))
     if person_vars:
         bad = [w for w in diag.worst_rhat + diag.worst_ess if w.split("[")[0] in person_vars]
         sec.blocks.append(Text(

@@ -42,7 +42,7 @@ class Sampling:
     tune: int = 1000
     chains: int = 2
     target_accept: float = 0.9
-    sampler: str = "nutpie"
+    sampler: str = "numpyro"  # JAX + numpyro: docs/benchmarks.md, "Sampler"
     seed: int = 1
     max_treedepth: int = 10
     adaptation: str = "diag"  # nutpie's mass-matrix adaptation
