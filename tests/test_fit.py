@@ -33,13 +33,14 @@ def test_posterior_covers_the_simulators_truth(small_fit, sim):
     assert (by_block >= 0.7).all(), by_block
 
 
-def test_same_seed_same_draws_other_seed_other_draws(small_fit_residuals, sim, spec, capsys):
-    full = small_fit_residuals
-    again = capmodel.fit(spec, sim.survey, seed=5, keep_residuals=True, **SETTINGS)
+def test_same_seed_same_draws_other_seed_other_draws(sim, spec, capsys):
+    short = {**SETTINGS, "draws": 220, "tune": 100}
+    full = capmodel.fit(spec, sim.survey, seed=5, keep_residuals=True, **short)
+    again = capmodel.fit(spec, sim.survey, seed=5, keep_residuals=True, **short)
     for name in ("support_effect", "loading"):
         np.testing.assert_array_equal(again.posterior[name].values, full.posterior[name].values)
     # keep_residuals=True: 200 of the draws per chain, evenly spaced, as float32
-    n = SETTINGS["draws"]
+    n = short["draws"]
     kept = again.residual_draws["capability_residual"]
     assert kept.dtype == np.float32 and kept.sizes["draw"] == 200
     assert kept["draw"].values[[0, -1]].tolist() == [0, n - 1]
@@ -49,8 +50,8 @@ def test_same_seed_same_draws_other_seed_other_draws(small_fit_residuals, sim, s
         "variable": "capability_residual", "stored": True, "group": "residual_draws",
         "draws_per_chain": 200, "of_draws_per_chain": n, "dtype": "float32"}
     other = capmodel.fit(spec, sim.survey, seed=6, **{**SETTINGS, "draws": 50, "tune": 50})
-    assert not np.array_equal(other.posterior["support_effect"].values,
-                              full.posterior["support_effect"].values)
+    assert not np.array_equal(other.posterior["support_effect"].values[:, :50],
+                              full.posterior["support_effect"].values[:, :50])
     assert "sampling" not in capsys.readouterr().err  # verbose=False: no stage lines
 
 
