@@ -27,17 +27,11 @@ RUN = r"""
 import json, resource, sys, time, tempfile, pathlib
 t_start = time.perf_counter()
 from capmodel.simulate import simulate
-from capmodel.spec import load_spec, spec_from_dict
+from capmodel.spec import load_spec, spec_with
 from capmodel.fitting import fit
 sampler, seed, n_survey = sys.argv[1], int(sys.argv[2]), sys.argv[4]
 changes = json.loads(sys.argv[3])
-spec = load_spec("models/capability.toml")
-if changes:
-    raw = spec.to_dict()
-    for key, value in changes.items():
-        section, name = key.split(".")
-        raw.setdefault(section, {})[name] = value
-    spec = spec_from_dict(raw)
+spec = spec_with(load_spec("models/capability.toml"), changes)
 sim = simulate("cep2021", seed=seed, **({"n_survey": int(n_survey)} if n_survey else {}))
 survey = sim.survey
 t0 = time.perf_counter()

@@ -13,7 +13,7 @@ import pytest
 
 from capmodel.data import load_data
 from capmodel.model import build_design, build_model
-from capmodel.spec import load_spec, spec_from_dict
+from capmodel.spec import load_spec, spec_from_dict, spec_with
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -35,14 +35,7 @@ def _panel_with_attrition():
 
 
 def _spec(changes: dict | None = None):
-    spec = load_spec("models/capability.toml")
-    if changes:
-        raw = spec.to_dict()
-        for key, value in changes.items():
-            section, name = key.split(".")
-            raw.setdefault(section, {})[name] = value
-        spec = spec_from_dict(raw)
-    return spec
+    return spec_with(load_spec("models/capability.toml"), changes or {})
 
 
 CASES = {

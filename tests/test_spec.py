@@ -101,3 +101,17 @@ def test_schema_by_reference_relative_to_the_spec(tmp_path):
     raw["schema"] = "elsewhere.json"
     with pytest.raises(SchemaError, match="no such file"):
         spec_from_dict(raw, base=tmp_path)
+
+
+def test_spec_with_changes_keys_and_validates():
+    from capmodel.data.schema import SchemaError
+    from capmodel.spec import load_spec, spec_with
+
+    base = load_spec("models/capability.toml")
+    changed = spec_with(base, {"groups.parameterisation": "centred", "sampling.draws": 10})
+    assert changed.sampling.draws == 10 and changed.parameterisation_of("region") == "centred"
+    assert base.sampling.draws != 10  # the original is left as it was
+    with pytest.raises(SchemaError, match="expected 'section.key'"):
+        spec_with(base, {"draws": 10})
+    with pytest.raises(SchemaError):
+        spec_with(base, {"sampling.sampler": "stan"})

@@ -140,6 +140,18 @@ def _schema_from(raw: Any, base: Path) -> Schema:
     raise SchemaError("schema: expected an inline [schema] table or a path to a JSON/TOML schema")
 
 
+def spec_with(spec: Spec, changes: dict[str, Any]) -> Spec:
+    """``spec`` with some keys changed, named ``"section.key"`` (e.g.
+    ``{"groups.parameterisation": "centred"}``), validated like a spec file."""
+    raw = spec.to_dict()
+    for key, value in changes.items():
+        section, _, name = key.partition(".")
+        if not name:
+            raise SchemaError(f"spec change {key!r}: expected 'section.key'")
+        raw.setdefault(section, {})[name] = value
+    return spec_from_dict(raw)
+
+
 def spec_from_dict(raw: dict[str, Any], base: Path = Path("."),
                    schema: Schema | None = None) -> Spec:
     """Validate a spec given as a dict (as read from TOML)."""
