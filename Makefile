@@ -59,7 +59,7 @@ bench-brms-deps:
 	tools/install-brms.sh $(BRMS_DEPS_FLAGS)
 
 ## bench-brms: capmodel and brms on models/realisations.toml, same simulated data, same run;
-## writes docs/benchmarks-brms.md (hours on 2 cores: brms samples slowly, docs/benchmarks-brms.md)
+## writes docs/benchmarks-brms.md (1-2 hours on 2 cores, nearly all of it brms's sampling)
 ## (where R cannot be installed, the script says that brms was skipped and make succeeds)
 bench-brms: BRMS_DEPS_FLAGS = --optional
 bench-brms: $(STAMP) bench-brms-deps
