@@ -7,9 +7,10 @@ its log-density is compiled to JAX by PyTensor, with the design arrays (``pm.Dat
 - numpyro runs whole trajectories inside one compiled XLA program: no Python call per
   gradient, and the chains run truly in parallel, one per XLA host device (``pmap``);
 - XLA's programs are cached on disk (JAX's persistent compilation cache, under
-  :func:`cache_dir`), keyed by the model's structure and the arrays' shapes: a second fit of
-  the same spec, in a new process, on the same or other data of the same shape, loads them
-  instead of compiling (docs/benchmarks.md, "Compile once").
+  :func:`cache_dir`): a second fit of the same spec on the same data, in a new process,
+  loads them instead of compiling. The design arrays are arguments so that other data of the
+  same shape could reuse them too, but as measured they do not yet (docs/benchmarks.md,
+  "Issue 11").
 
 Draws come back on the constrained scale with PyMC's deterministics, as ``pm.sample`` returns
 them (PyMC's own JAX post-processing).
@@ -166,9 +167,9 @@ def _gradient_scaled_inverse_mass(logp: Any, names: list[str], start: list, data
     kept within [1e-6, 10].
 
     With numpyro's default (identity), the parameters that the data pin down tightly (sd
-    ~0.01 on the sampling scale, next to person residuals of sd ~1) force a tiny step, and
-    the first adaptation window runs every trajectory to the maximum tree depth: on the
-    reference fit, 8 s per iteration (docs/benchmarks.md)."""
+    ~0.01 on the sampling scale, next to person residuals of sd ~1) force a tiny step: the
+    first adaptation window of the reference fit took 8 s per iteration, about the cost of
+    maximum-depth trajectories (docs/benchmarks.md)."""
     import jax
     import jax.numpy as jnp
 
