@@ -132,3 +132,45 @@ def test_person_log_likelihood_of_the_realisations_alone(small_fit):
     assert float((real - both).mean()) > 1.0
     with pytest.raises(ValueError, match="responses"):
         person_log_likelihood(small_fit, "indicators")
+
+
+def test_person_log_likelihood_without_a_latent_capability(sim):
+    """A realisations-only model's per-person log-likelihood (for LOO) is the sum of its
+    persons' Bernoulli terms, checked against the generative model's observed variable."""
+    from types import SimpleNamespace
+
+    import pymc as pm
+    import xarray as xr
+
+    from capmodel.data import load_data
+    from capmodel.fitting.loglik import person_log_likelihood
+    from capmodel.model import build_design, build_model
+    from capmodel.spec import load_spec
+
+    spec = load_spec("models/realisations.toml")
+    data = load_data(sim.survey, spec.schema)
+    design = build_design(spec, data)
+    model = build_model(spec, design, generative=True).model
+    point = model.initial_point()
+    rng = np.random.default_rng(3)
+    draws = [{k: v + rng.normal(0, 0.2, np.shape(v)) for k, v in point.items()} for _ in range(2)]
+    constrained = [model.compile_fn(model.free_RVs, inputs=model.value_vars,
+                                    on_unused_input="ignore")(d) for d in draws]
+    values = {rv.name: np.stack([c[i] for c in constrained])[None]
+              for i, rv in enumerate(model.free_RVs)}
+
+    def dims(name: str, ndim: int) -> tuple:
+        named = tuple(model.named_vars_to_dims.get(name, ()))
+        return named if len(named) == ndim else tuple(f"{name}_{i}" for i in range(ndim))
+
+    post = xr.Dataset({k: (("chain", "draw", *dims(k, v.ndim - 2)), v)
+                       for k, v in values.items()})
+    fake = SimpleNamespace(spec=spec, data=data.dataset, posterior=post)
+    ll = person_log_likelihood(fake, draws=None)
+    terms = pm.compute_log_likelihood(xr.DataTree.from_dict({"posterior": post}), model=model,
+                                      progressbar=False)["log_likelihood"]["y_realisation"]
+    rows = design.realisation_obs()[0]
+    n = len(design.person_labels)
+    for d in range(2):
+        expected = np.bincount(design.person_of_row[rows], weights=terms.values[0, d], minlength=n)
+        np.testing.assert_allclose(ll.values[0, d], expected, rtol=1e-9)

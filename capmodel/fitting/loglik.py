@@ -17,7 +17,6 @@ import xarray as xr
 
 from capmodel.fitting.predictive import thinned_posterior
 from capmodel.model import build_design, build_model
-from capmodel.model.design import Design
 
 LOO_NODES = 15  # adaptive Gauss-Hermite: 1e-4 of brute force (tests/test_integrated.py)
 LOO_DRAWS = 1000  # posterior draws used (evenly thinned): enough for PSIS-LOO
@@ -38,31 +37,11 @@ def person_log_likelihood(fit, responses: str = "all", nodes: int = LOO_NODES,
         empty = np.zeros(0, dtype=np.int64)
         design = dataclasses.replace(design, indicators=tuple(
             dataclasses.replace(j, rows=empty, values=empty) for j in design.indicators))
-    if not spec.latent:
-        return _observed_loglik(fit, design, draws)
-    spec = dataclasses.replace(spec, residual="integrated", quadrature_nodes=nodes)
+    if spec.latent:  # every person's residual integrated out; without it, the responses alone
+        spec = dataclasses.replace(spec, residual="integrated", quadrature_nodes=nodes)
     built = build_model(spec, design, pointwise=True)
     post = thinned_posterior(fit.posterior, draws)
     keep = [v.name for v in built.model.free_RVs]
     ds = pm.compute_deterministics(post[keep], var_names=["person_loglik"], model=built.model,
                                    progressbar=False)
     return ds["person_loglik"]
-
-
-def _observed_loglik(fit, design: Design, draws: int | None) -> xr.DataArray:
-    """Realisation-only models: the Bernoulli terms summed per person."""
-    built = build_model(fit.spec, design)
-    post = thinned_posterior(fit.posterior, draws)[[v.name for v in built.model.free_RVs]]
-    ll = pm.compute_log_likelihood(xr.DataTree.from_dict({"posterior": post}),
-                                   model=built.model, progressbar=False)
-    terms = ll["log_likelihood"]["y_realisation"].values  # (chain, draw, obs)
-    rows, _, _ = design.realisation_obs()
-    person = design.person_of_row[rows]
-    n = len(design.person_labels)
-    out = np.zeros(terms.shape[:2] + (n,))
-    for c in range(terms.shape[0]):
-        for d in range(terms.shape[1]):
-            out[c, d] = np.bincount(person, weights=terms[c, d], minlength=n)
-    return xr.DataArray(out, dims=("chain", "draw", "person"),
-                        coords={"chain": post["chain"].values, "draw": post["draw"].values,
-                                "person": list(design.person_labels)}, name="person_loglik")
