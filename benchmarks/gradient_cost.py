@@ -40,7 +40,9 @@ def jax_cost(model) -> tuple[float, float]:
     fn, data = _jax_function(values, [model.logp()])
     vg = jax.jit(jax.value_and_grad(lambda xs, ds: fn(*xs, *ds)[0]))
     point = model.initial_point()
-    x = [point[v.name] for v in values]
+    # on the device already, as inside the sampler (numpy arguments would be copied per call)
+    x = [jax.numpy.asarray(point[v.name]) for v in values]
+    data = [jax.numpy.asarray(a) for a in data]
     jax.block_until_ready(vg(x, data))
     compile_s = time.perf_counter() - t0
     return compile_s, _timed(lambda: jax.block_until_ready(vg(x, data)))

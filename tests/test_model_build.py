@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from capmodel.data import load_data
+from capmodel.data.schema import SchemaError
 from capmodel.model import DesignError, build_design, build_model
-from capmodel.model.groups import CENTRED_MIN_PERSONS, choose_parameterisation
+from capmodel.model.groups import (
+    CENTRED_MIN_INFORMATION,
+    choose_parameterisation,
+    rare_side_per_level,
+)
 from capmodel.simulate import simulate
 from capmodel.spec import load_spec, spec_from_dict
 
@@ -111,16 +116,49 @@ def test_weighted_pseudo_likelihood_is_flagged(sim, spec):
 
 
 def test_parameterisation_rule_and_override(sim, spec):
-    assert choose_parameterisation(np.array([CENTRED_MIN_PERSONS, 500])) == "centred"
-    assert choose_parameterisation(np.array([CENTRED_MIN_PERSONS - 1, 500])) == "noncentred"
+    assert choose_parameterisation(np.array([CENTRED_MIN_INFORMATION, 500])) == "centred"
+    assert choose_parameterisation(np.array([CENTRED_MIN_INFORMATION - 1, 500])) == "noncentred"
     assert choose_parameterisation(np.array([3, 4]), "centred") == "centred"
     raw = spec.to_dict()
     raw["groups"]["parameterisation"] = {"operator": "centred", "region": "noncentred"}
     forced = spec_from_dict(raw)
     built = build_model(forced, build_design(forced, load_data(sim.survey, forced.schema)))
-    assert built.parameterisation == {"operator": "centred", "region": "noncentred"}
+    assert built.parameterisation == {"operator": "centred", "region": "noncentred",
+                                      "realisation_operator": "centred",
+                                      "realisation_region": "noncentred"}
     assert "operator_effect" in [v.name for v in built.model.free_RVs]
     assert "region_effect_z__within0" in [v.name for v in built.model.free_RVs]
+    # the realisation equations' effects alone
+    raw["groups"]["parameterisation"] = {"realisation_operator": "noncentred"}
+    forced = spec_from_dict(raw)
+    built = build_model(forced, build_design(forced, load_data(sim.survey, forced.schema)))
+    assert built.parameterisation["realisation_operator"] == "noncentred"
+    assert "realisation_operator_effect_z" in [v.name for v in built.model.free_RVs]
+    raw["groups"]["parameterisation"] = {"realisation_sector": "noncentred"}
+    with pytest.raises(SchemaError, match="realisation_sector"):
+        spec_from_dict(raw)
+
+
+def test_rare_side_per_level_counts_the_scarcer_outcome():
+    # level 0: outcome A 3 events of 5, outcome B 1 event of 5 -> min(1, 4) = 1
+    # level 1: A 0 of 2 observed (one missing), B 2 of 3 -> min(0, 2) = 0
+    level = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    y = np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 0], [0, 1], [0, 1], [-1, 0]])
+    assert rare_side_per_level(level, 2, y).tolist() == [1, 0]
+    assert rare_side_per_level(level, 2, y[:, :0]).tolist() == [0, 0]
+
+
+def test_auto_rule_decides_each_equation_from_its_own_information(sim, spec):
+    """Operators: every type has hundreds of persons (capability: centred), but a rare
+    realisation leaves some type with few events (realisation equations: non-centred)."""
+    d = build_design(spec, load_data(sim.survey, spec.schema))
+    built = build_model(spec, d)
+    op = next(g for g in d.groups if g.name == "operator")
+    events = rare_side_per_level(op.of_row, len(op.labels), d.realisation_y)
+    assert built.parameterisation["operator"] == (
+        "centred" if op.persons_per_level.min() >= CENTRED_MIN_INFORMATION else "noncentred")
+    assert built.parameterisation["realisation_operator"] == (
+        "centred" if events.min() >= CENTRED_MIN_INFORMATION else "noncentred")
 
 
 def test_model_without_latent_capability(sim):

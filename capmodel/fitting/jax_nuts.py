@@ -49,6 +49,8 @@ def configure_jax(devices: int | None = None) -> Any:
     The device count can only be set before JAX starts its CPU backend; where a program has
     already used JAX, the count it has is kept (chains then share the devices there are).
     """
+    import pymc.sampling.jax  # noqa: F401  (rewrites XLA_FLAGS on import: set ours after it)
+
     reserve_host_devices(devices)
     import jax
 

@@ -30,7 +30,12 @@ import xarray as xr
 from pymc.distributions.transforms import ordered
 
 from capmodel.model.design import Design
-from capmodel.model.groups import choose_parameterisation, group_effect, nested_effect
+from capmodel.model.groups import (
+    choose_parameterisation,
+    group_effect,
+    nested_effect,
+    rare_side_per_level,
+)
 from capmodel.model.integrated import BIG, person_layout, person_loglik
 from capmodel.spec import Spec
 
@@ -88,11 +93,7 @@ def build_model(spec: Spec, d: Design, generative: bool = False,
     """
     integrated = spec.latent and spec.residual == "integrated" and not generative
     coords = _coords(spec, d, generative)
-    parameterisation = {g.name: choose_parameterisation(g.persons_per_level,
-                                                        spec.parameterisation_of(g.name))
-                        for g in d.groups}
-    for g in d.interactions:
-        parameterisation[g.name] = choose_parameterisation(g.persons_per_level, "auto")
+    parameterisation = _parameterisation(spec, d)
     observed: list[str] = []
     loglik_terms: list = []
     with pm.Model(coords=coords) as model:
@@ -136,6 +137,23 @@ def build_model(spec: Spec, d: Design, generative: bool = False,
         notes.append("survey-weighted pseudo-likelihood: posterior intervals are NOT calibrated "
                      "(they treat the weighted sample as if it were the population)")
     return BuiltModel(model, parameterisation, tuple(observed), tuple(notes), integrated)
+
+
+def _parameterisation(spec: Spec, d: Design) -> dict[str, str]:
+    """Centred or non-centred for each group factor's effects in each equation: the key is the
+    effects' name stem (``operator`` for ``operator_effect`` in capability,
+    ``realisation_operator`` for ``realisation_operator_effect``); see capmodel.model.groups."""
+    out = {}
+    declared = {g.name for g in d.groups}
+    for g in d.groups + d.interactions:
+        requested = spec.parameterisation_of(g.name) if g.name in declared else "auto"
+        if spec.latent:
+            out[g.name] = choose_parameterisation(g.persons_per_level, requested)
+        if d.realisations:
+            events = rare_side_per_level(g.of_row, len(g.labels), d.realisation_y)
+            out[f"realisation_{g.name}"] = choose_parameterisation(
+                events, spec.parameterisation_of(f"realisation_{g.name}", requested))
+    return out
 
 
 def observed_dataset(spec: Spec, d: Design) -> xr.Dataset:
@@ -347,10 +365,11 @@ def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[
             sd = spec.prior("group_sd").rv(f"realisation_{g.name}_sd")
             if g.parent_of_level is not None:
                 b = nested_effect(f"realisation_{g.name}_effect", sd, ("realisation", g.name),
-                                  parameterisation[g.name], g.parent_of_level, batch=r)
+                                  parameterisation[f"realisation_{g.name}"], g.parent_of_level,
+                                  batch=r)
             else:
                 b = group_effect(f"realisation_{g.name}_effect", sd, ("realisation", g.name),
-                                 parameterisation[g.name])
+                                 parameterisation[f"realisation_{g.name}"])
             eta = eta + pt.dot(_one_hot(f"{g.name}_one_hot_row", g.of_row, len(g.labels)), b.T)
     return eta, rho
 

@@ -5,10 +5,18 @@ level of its parent: the parent's effect is then the mean of its children and ea
 effect its deviation from it, so the two are separately identified (with effects that sum to
 zero only overall, a shift between an operator and its regions is invisible to the data).
 
-The rule for ``parameterisation = "auto"`` (measured in docs/benchmarks.md): a group factor
-whose smallest level has at least ``CENTRED_MIN_PERSONS`` persons is centred (the data pin
-each effect down, and centred sum-to-zero effects sample far better); otherwise non-centred
-(sparse levels put the posterior in the prior's funnel, where non-centring helps).
+The rule for ``parameterisation = "auto"`` (docs/models.md §3, measured in
+docs/benchmarks.md) is decided per group factor *and per equation*, from how much the data
+say about the least informed level: centred when that is at least ``CENTRED_MIN_INFORMATION``
+(the data pin each effect down, and centred sum-to-zero effects sample far better), otherwise
+non-centred (the posterior of a poorly informed level stays close to its prior: a funnel,
+which non-centring removes). A level's information is
+
+- in the capability equation, its number of persons (each answers the capability items);
+- in the realisation equations, the smallest count, over the realisations, of its rare side:
+  min(events, non-events) among its observed rows. A binary outcome says little about a
+  level where it (or its absence) is rare: 400 persons with 12 business creations inform
+  a level's business-creation effect about as much as 12 persons inform a capability effect.
 """
 
 from __future__ import annotations
@@ -20,15 +28,29 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-CENTRED_MIN_PERSONS = 100
+CENTRED_MIN_INFORMATION = 100
 
 
-def choose_parameterisation(persons_per_level: np.ndarray, requested: str = "auto") -> str:
-    """'centred' or 'noncentred' for a group factor, from the spec's choice or the data."""
+def choose_parameterisation(information_per_level: np.ndarray, requested: str = "auto") -> str:
+    """'centred' or 'noncentred' for one group factor in one equation, from the spec's choice
+    or the data (``information_per_level``: see the module doc)."""
     if requested != "auto":
         return requested
-    smallest = int(np.min(persons_per_level)) if persons_per_level.size else 0
-    return "centred" if smallest >= CENTRED_MIN_PERSONS else "noncentred"
+    smallest = int(np.min(information_per_level)) if information_per_level.size else 0
+    return "centred" if smallest >= CENTRED_MIN_INFORMATION else "noncentred"
+
+
+def rare_side_per_level(level_of_row: np.ndarray, n_levels: int, y: np.ndarray) -> np.ndarray:
+    """For each level, the smallest over outcomes of min(events, non-events) among its rows
+    with an observed outcome; ``y`` is (rows, outcomes) of 0/1 with -1 for missing."""
+    if y.shape[1] == 0:
+        return np.zeros(n_levels, dtype=np.int64)
+    out = np.full(n_levels, np.iinfo(np.int64).max, dtype=np.int64)
+    for r in range(y.shape[1]):
+        events = np.bincount(level_of_row, weights=y[:, r] == 1, minlength=n_levels)
+        none = np.bincount(level_of_row, weights=y[:, r] == 0, minlength=n_levels)
+        out = np.minimum(out, np.minimum(events, none).astype(np.int64))
+    return out
 
 
 def group_effect(name: str, sigma: Any, dims: str | Sequence[str], parameterisation: str) -> Any:

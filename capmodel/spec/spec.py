@@ -82,8 +82,10 @@ class Spec:
         """The prior of a parameter group (the spec's, else the default)."""
         return dict(self.priors).get(group, DEFAULT_PRIORS[group][0])
 
-    def parameterisation_of(self, group: str) -> str:
-        return dict(self.parameterisation).get(group, "auto")
+    def parameterisation_of(self, key: str, default: str = "auto") -> str:
+        """The spec's choice for a group factor (``operator``), or for its effects in the
+        realisation equations only (``realisation_operator``); ``default`` if none."""
+        return dict(self.parameterisation).get(key, default)
 
     def slopes_of(self, group: str) -> tuple[str, ...]:
         return dict(self.varying_slopes).get(group, ())
@@ -238,9 +240,10 @@ def spec_from_dict(raw: dict[str, Any], base: Path = Path("."),
                           "table group = value")
     parameterisation = []
     for g, v in param_raw.items():
-        if g not in groups:
+        if g not in groups and g.removeprefix("realisation_") not in groups:
             raise SchemaError(f"groups.parameterisation.{g}: {g!r} is not one of the groups "
-                              f"{groups}")
+                              f"{groups} (or 'realisation_<group>' for a group's effects in "
+                              "the realisation equations only)")
         parameterisation.append((g, _choice(f"groups.parameterisation.{g}", v,
                                             PARAMETERISATIONS)))
     slopes_raw = grp.get("varying_slopes", {})
