@@ -17,6 +17,12 @@ which non-centring removes). A level's information is
   min(events, non-events) among its observed rows. A binary outcome says little about a
   level where it (or its absence) is rare: 400 persons with 12 business creations inform
   a level's business-creation effect about as much as 12 persons inform a capability effect.
+
+Why 1,000: centring pays when the data's precision about a level's effect is far above the
+prior's, n / (residual variance) >> 1 / sd^2. Group sds are about 0.1-0.2 on the capability and
+logit scales, so n sd^2 >> 1 needs n in the thousands. With 100 (the previous threshold) the
+reference fits that centred an operator type of about 110 respondents had 19 and 143
+divergences (seeds 2 and 5), the non-centred ones 0-13 (docs/benchmarks.md, "seeds 1-5").
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-CENTRED_MIN_INFORMATION = 100
+CENTRED_MIN_INFORMATION = 1000
 
 
 def choose_parameterisation(information_per_level: np.ndarray, requested: str = "auto") -> str:
