@@ -116,8 +116,9 @@ def test_weighted_pseudo_likelihood_is_flagged(sim, spec):
 
 
 def test_parameterisation_rule_and_override(sim, spec):
-    assert choose_parameterisation(np.array([CENTRED_MIN_INFORMATION, 500])) == "centred"
-    assert choose_parameterisation(np.array([CENTRED_MIN_INFORMATION - 1, 500])) == "noncentred"
+    big = CENTRED_MIN_INFORMATION + 500
+    assert choose_parameterisation(np.array([CENTRED_MIN_INFORMATION, big])) == "centred"
+    assert choose_parameterisation(np.array([CENTRED_MIN_INFORMATION - 1, big])) == "noncentred"
     assert choose_parameterisation(np.array([3, 4]), "centred") == "centred"
     raw = spec.to_dict()
     raw["groups"]["parameterisation"] = {"operator": "centred", "region": "noncentred"}
