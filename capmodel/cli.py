@@ -282,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tune", type=_positive, default=None, help="tuning steps per chain")
     p.add_argument("--chains", type=_positive, default=None, help="number of chains")
     p.add_argument("--sampler", choices=["nutpie", "pymc", "numpyro"], default=None,
-                   help="NUTS implementation (default: the spec's, normally nutpie)")
+                   help="NUTS implementation (default: the spec's, normally numpyro)")
     p.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance")
     p.add_argument("--method", choices=["nuts", "advi"], default="nuts",
                    help="nuts (default) or advi: a fast approximate preview, not for inference")

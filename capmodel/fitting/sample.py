@@ -1,4 +1,4 @@
-"""Running NUTS on a built model: nutpie (default), PyMC's NUTS or numpyro."""
+"""Running NUTS on a built model: numpyro on JAX (default), nutpie or PyMC's NUTS."""
 
 from __future__ import annotations
 
