@@ -25,13 +25,15 @@ demo: $(STAMP)
 	  if [ $$status -eq 0 ] || [ $$status -eq 3 ]; then \
 	    $(PY) -m capmodel report $(OUT)/capability || exit 1; fi; exit $$status
 
-## test: lint + the test suite
+## test: lint (ruff check and format) + the test suite
 test: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits
+	$(PY) -m ruff format --check capmodel tests benchmarks fits
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits
+	$(PY) -m ruff format --check capmodel tests benchmarks fits
 
 ## calibration-table: rewrite the target-vs-simulated table in docs/data.md
 calibration-table: $(STAMP)

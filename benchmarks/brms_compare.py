@@ -114,9 +114,17 @@ def r_available(rscript: str) -> str | None:
     if exe is None:
         return f"'{rscript}' not found on PATH (run `make bench-brms-deps` to install R and brms)"
     try:
-        res = subprocess.run([exe, "-e", "suppressPackageStartupMessages({library(brms); "
-                              "library(rstan); library(jsonlite)})"],
-                             capture_output=True, text=True, timeout=300)
+        res = subprocess.run(
+            [
+                exe,
+                "-e",
+                "suppressPackageStartupMessages({library(brms); "
+                "library(rstan); library(jsonlite)})",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"Rscript did not run ({exc})"
     if res.returncode != 0:
@@ -125,8 +133,9 @@ def r_available(rscript: str) -> str | None:
     return None
 
 
-def r_config(spec, data, csv: Path, seed: int, draws: int, warmup: int,
-             adapt_delta: float | None) -> dict:
+def r_config(
+    spec, data, csv: Path, seed: int, draws: int, warmup: int, adapt_delta: float | None
+) -> dict:
     """What brms_fit.R needs to build the same predictors as capmodel's design."""
     refs = data.validated.references
     categorical = {}
@@ -135,12 +144,20 @@ def r_config(spec, data, csv: Path, seed: int, draws: int, warmup: int,
         if levels is not None:
             ref = refs[cov]
             categorical[cov] = [ref] + [lv for lv in levels if lv != ref]
-    return {"csv": str(csv), "outcomes": list(spec.realisations),
-            "supports": list(spec.direct_effects),
-            "covariates": list(spec.realisation_covariates()),
-            "categorical": categorical, "groups": [g.column for g in spec.schema.groups],
-            "seed": seed, "chains": 2, "cores": 2, "iter": warmup + draws, "warmup": warmup,
-            "adapt_delta": adapt_delta}
+    return {
+        "csv": str(csv),
+        "outcomes": list(spec.realisations),
+        "supports": list(spec.direct_effects),
+        "covariates": list(spec.realisation_covariates()),
+        "categorical": categorical,
+        "groups": [g.column for g in spec.schema.groups],
+        "seed": seed,
+        "chains": 2,
+        "cores": 2,
+        "iter": warmup + draws,
+        "warmup": warmup,
+        "adapt_delta": adapt_delta,
+    }
 
 
 def brms_names(cfg: dict) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
@@ -169,12 +186,14 @@ def brms_idata(out: Path) -> xr.DataTree:
 
     post = xr.Dataset({p: (("chain", "draw"), cube(draws, p, ".chain")) for p in params})
     sp = pd.read_csv(out / "sampler.csv")
-    stats = xr.Dataset({
-        "diverging": (("chain", "draw"), cube(sp, "divergent__", "chain").astype(bool)),
-        "energy": (("chain", "draw"), cube(sp, "energy__", "chain")),
-        "tree_depth": (("chain", "draw"), cube(sp, "treedepth__", "chain")),
-        "n_steps": (("chain", "draw"), cube(sp, "n_leapfrog__", "chain")),
-    })
+    stats = xr.Dataset(
+        {
+            "diverging": (("chain", "draw"), cube(sp, "divergent__", "chain").astype(bool)),
+            "energy": (("chain", "draw"), cube(sp, "energy__", "chain")),
+            "tree_depth": (("chain", "draw"), cube(sp, "treedepth__", "chain")),
+            "n_steps": (("chain", "draw"), cube(sp, "n_leapfrog__", "chain")),
+        }
+    )
     return xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
 
 
@@ -201,8 +220,9 @@ def run_capmodel(csv: Path, sampler: str | None, draws: int | None, tune: int | 
     spec = capmodel.load_spec(SPEC)
     started, load0 = now(), os.getloadavg()[0]
     t0 = time.perf_counter()
-    f = capmodel.fit(spec, csv, sampler=sampler, draws=draws, tune=tune, progressbar=False,
-                     verbose=False)
+    f = capmodel.fit(
+        spec, csv, sampler=sampler, draws=draws, tune=tune, progressbar=False, verbose=False
+    )
     wall = time.perf_counter() - t0
     load = (load0, os.getloadavg()[0])
     post = f.posterior
@@ -215,30 +235,52 @@ def run_capmodel(csv: Path, sampler: str | None, draws: int | None, tune: int | 
 
     direct = post["direct_effect"]
     reals = [str(r) for r in post["realisation"].values]
-    slopes = {f"{r}:{k}": ms(direct.sel(realisation=r, direct_support=k))
-              for r in reals for k in post["direct_support"].values}
+    slopes = {
+        f"{r}:{k}": ms(direct.sel(realisation=r, direct_support=k))
+        for r in reals
+        for k in post["direct_support"].values
+    }
     cov = post["realisation_covariate"]
-    slopes |= {f"{r}:{t}": ms(cov.sel(realisation=r, realisation_term=t))
-               for r in reals for t in post["realisation_term"].values}
+    slopes |= {
+        f"{r}:{t}": ms(cov.sel(realisation=r, realisation_term=t))
+        for r in reals
+        for t in post["realisation_term"].values
+    }
     data = load_data(csv, spec.schema)
-    return {"label": "capmodel (" + f.manifest["settings"]["sampler"] + ")", "started": started,
-            "settings": f.manifest["settings"], "parameterisation": f.manifest["parameterisation"],
-            "versions": f.manifest["versions"],
-            "compile_s": f.manifest["timings"]["compile_seconds"],
-            "sampling_s": f.manifest["timings"]["sampling_seconds"], "wall_s": wall, "load": load,
-            "max_rhat": d["max_rhat"], "min_ess_bulk": d["min_ess_bulk"],
-            "min_ess_tail": d["min_ess_tail"], "divergences": d["divergences"],
-            "worst_rhat": d["worst_rhat"][0], "worst_ess": d["worst_ess"][0],
-            "shared_min_ess": min_bulk_ess(shared),
-            "mean_steps": mean_steps(f.idata["sample_stats"].dataset),
-            "n_params": int(sum(int(np.prod([post[v].sizes[k] for k in post[v].dims
-                                             if k not in ("chain", "draw")]))
-                                for v in post.data_vars)),
-            "direct": {(r, str(k)): slopes[f"{r}:{k}"] for r in reals
-                       for k in post["direct_support"].values},
-            "sds": {n: ms(post[n]) for n in sds}, "slopes": slopes,
-            "spec": spec, "data": data, "n_draws": d["n_draws"],
-            "n_persons": int(data.dataset.attrs["n_persons"])}
+    return {
+        "label": "capmodel (" + f.manifest["settings"]["sampler"] + ")",
+        "started": started,
+        "settings": f.manifest["settings"],
+        "parameterisation": f.manifest["parameterisation"],
+        "versions": f.manifest["versions"],
+        "compile_s": f.manifest["timings"]["compile_seconds"],
+        "sampling_s": f.manifest["timings"]["sampling_seconds"],
+        "wall_s": wall,
+        "load": load,
+        "max_rhat": d["max_rhat"],
+        "min_ess_bulk": d["min_ess_bulk"],
+        "min_ess_tail": d["min_ess_tail"],
+        "divergences": d["divergences"],
+        "worst_rhat": d["worst_rhat"][0],
+        "worst_ess": d["worst_ess"][0],
+        "shared_min_ess": min_bulk_ess(shared),
+        "mean_steps": mean_steps(f.idata["sample_stats"].dataset),
+        "n_params": int(
+            sum(
+                int(np.prod([post[v].sizes[k] for k in post[v].dims if k not in ("chain", "draw")]))
+                for v in post.data_vars
+            )
+        ),
+        "direct": {
+            (r, str(k)): slopes[f"{r}:{k}"] for r in reals for k in post["direct_support"].values
+        },
+        "sds": {n: ms(post[n]) for n in sds},
+        "slopes": slopes,
+        "spec": spec,
+        "data": data,
+        "n_draws": d["n_draws"],
+        "n_persons": int(data.dataset.attrs["n_persons"]),
+    }
 
 
 def run_brms(rscript: str, cfg: dict, run_dir: Path, timeout: float) -> None:
@@ -250,8 +292,12 @@ def run_brms(rscript: str, cfg: dict, run_dir: Path, timeout: float) -> None:
     t0 = time.perf_counter()
     result = {"started": started}
     try:
-        res = subprocess.run([rscript, str(R_SCRIPT), str(cfg_path), str(run_dir / "out")],
-                             capture_output=True, text=True, timeout=timeout)
+        res = subprocess.run(
+            [rscript, str(R_SCRIPT), str(cfg_path), str(run_dir / "out")],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if res.returncode != 0:
             print(res.stdout[-2000:], res.stderr[-4000:], file=sys.stderr)
             result["error"] = f"Rscript failed (exit {res.returncode})"
@@ -269,8 +315,7 @@ def read_brms(run_dir: Path, label: str, cfg: dict) -> dict:
     if "error" in result:
         return {"label": label, "error": result["error"]}
     ran = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    if {k: v for k, v in ran.items() if k != "csv"} != {k: v for k, v in cfg.items()
-                                                         if k != "csv"}:
+    if {k: v for k, v in ran.items() if k != "csv"} != {k: v for k, v in cfg.items() if k != "csv"}:
         raise RuntimeError(f"{run_dir} was run with other settings: {ran}")
     out = run_dir / "out"
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
@@ -287,18 +332,28 @@ def read_brms(run_dir: Path, label: str, cfg: dict) -> dict:
     def ms(col: str) -> tuple[float, float]:
         return float(post[col].mean()), float(post[col].std())
 
-    return {"label": label, "started": result["started"], "meta": meta,
-            "compile_s": meta["compile_s"], "sampling_s": meta["sampling_s"],
-            "wall_s": result["wall_s"], "load": result["load"], "max_rhat": diag.max_rhat,
-            "min_ess_bulk": diag.min_ess_bulk, "min_ess_tail": diag.min_ess_tail,
-            "divergences": diag.divergences, "worst_rhat": diag.worst_rhat[0],
-            "worst_ess": diag.worst_ess[0],
-            "mean_steps": mean_steps(idata["sample_stats"].dataset),
-            "shared_min_ess": min_bulk_ess(post[shared]), "n_draws": diag.n_draws,
-            "direct": {key: ms(c) for key, c in direct_cols.items()},
-            "sds": {n: ms(c) for n, c in sd_cols.items()},
-            "slope_of": lambda term: ms(brms_column(term)),
-            "priors": (out / "prior.txt").read_text(encoding="utf-8")}
+    return {
+        "label": label,
+        "started": result["started"],
+        "meta": meta,
+        "compile_s": meta["compile_s"],
+        "sampling_s": meta["sampling_s"],
+        "wall_s": result["wall_s"],
+        "load": result["load"],
+        "max_rhat": diag.max_rhat,
+        "min_ess_bulk": diag.min_ess_bulk,
+        "min_ess_tail": diag.min_ess_tail,
+        "divergences": diag.divergences,
+        "worst_rhat": diag.worst_rhat[0],
+        "worst_ess": diag.worst_ess[0],
+        "mean_steps": mean_steps(idata["sample_stats"].dataset),
+        "shared_min_ess": min_bulk_ess(post[shared]),
+        "n_draws": diag.n_draws,
+        "direct": {key: ms(c) for key, c in direct_cols.items()},
+        "sds": {n: ms(c) for n, c in sd_cols.items()},
+        "slope_of": lambda term: ms(brms_column(term)),
+        "priors": (out / "prior.txt").read_text(encoding="utf-8"),
+    }
 
 
 def readable_priors(text: str) -> str:
@@ -322,15 +377,21 @@ def fmt(v: float | None, nd: int = 0) -> str:
 
 
 def git_state() -> str:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                            capture_output=True).stdout.strip() or "?"
-    dirty = subprocess.run(["git", "status", "--porcelain", "capmodel"], cwd=ROOT, text=True,
-                           capture_output=True).stdout.strip()
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True, capture_output=True
+        ).stdout.strip()
+        or "?"
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "capmodel"], cwd=ROOT, text=True, capture_output=True
+    ).stdout.strip()
     return commit + (" with uncommitted changes under capmodel/" if dirty else "")
 
 
-def report(args: argparse.Namespace, caps: list[dict], brms: list[dict], cfg: dict,
-           code: str) -> str:
+def report(
+    args: argparse.Namespace, caps: list[dict], brms: list[dict], cfg: dict, code: str
+) -> str:
     cap = caps[0]
     v = cap["versions"]
     ok = [b for b in brms if "error" not in b]
@@ -347,11 +408,16 @@ def report(args: argparse.Namespace, caps: list[dict], brms: list[dict], cfg: di
     brms_when = "; ".join(f"{b['label']} {b['started']}" for b in brms if "started" in b)
     settings = "; ".join(f"{c['label']} `{json.dumps(c['settings'])}`" for c in caps)
     lines = [
-        "# capmodel and brms on the realisations-only model", "",
+        "# capmodel and brms on the realisations-only model",
+        "",
         f"Command: `{cmd}` (`make bench-brms` runs it with the spec's default sampler only). "
         f"capmodel ran on {cap['started']} with the code of commit {code}"
-        + (f"; the brms runs were reused from `{args.brms_from}` (same seed, data and settings),"
-           f" started {brms_when}" if args.brms_from else f"; brms started {brms_when}")
+        + (
+            f"; the brms runs were reused from `{args.brms_from}` (same seed, data and settings),"
+            f" started {brms_when}"
+            if args.brms_from
+            else f"; brms started {brms_when}"
+        )
         + f". Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}. Versions: PyMC {v.get('pymc', '?')}, nutpie "
         f"{v.get('nutpie', '?')}, numpyro {v.get('numpyro', '?')}, jax {v.get('jax', '?')}, "
@@ -359,8 +425,9 @@ def report(args: argparse.Namespace, caps: list[dict], brms: list[dict], cfg: di
         f"{meta.get('r', 'R ?')}, brms {meta.get('brms', '?')}, rstan {meta.get('rstan', '?')} "
         f"(StanHeaders {meta.get('stanheaders', '?')}). The runs ran one after the other; "
         "timing noise on these machines is about +-30% run to run, more when other jobs share "
-        "the cores (load averages below).", "",
-        f"Data: `simulate(\"cep2021\", seed={args.seed})`, n = {cap['n_persons']:,} respondents,"
+        "the cores (load averages below).",
+        "",
+        f'Data: `simulate("cep2021", seed={args.seed})`, n = {cap["n_persons"]:,} respondents,'
         " written once to a CSV that both tools read. capmodel: `capmodel.fit(spec, csv)` at the"
         f" spec's defaults, settings: {settings}; group parameterisation "
         f"{json.dumps(cap['parameterisation'])}. brms: chains = {cfg['chains']}, cores = "
@@ -370,20 +437,23 @@ def report(args: argparse.Namespace, caps: list[dict], brms: list[dict], cfg: di
         "in parallel, including rstan's worker start-up), wall s is the whole Rscript process "
         "(R start, data, compile, sampling, export of the draws) for brms and the "
         "`capmodel.fit` call (reading the CSV, build, compile, sampling, diagnostics) for "
-        "capmodel.", "",
+        "capmodel.",
+        "",
         "R-hat and ESS: the same function for every run "
         "(`capmodel.fitting.diagnostics.diagnose`, ArviZ rank-normalised split R-hat and "
         "bulk/tail ESS), over every parameter each tool samples or reports (capmodel: the "
         f"{cap['n_params']} scalars of its posterior, deterministics included; brms: its "
-        "`b_`, `sd_` and `r_` draws, exported with `posterior::as_draws_df`). \"min bulk ESS "
-        "(shared)\" is over the parameters with the same meaning in both models: the 180 "
+        '`b_`, `sd_` and `r_` draws, exported with `posterior::as_draws_df`). "min bulk ESS '
+        '(shared)" is over the parameters with the same meaning in both models: the 180 '
         "per-realisation slopes of supports and covariates and the two group sds. ESS/s is min "
         "bulk ESS / sampling s; steps/draw is the mean number of leapfrog steps (gradients) per "
-        "draw after warmup.", "",
+        "draw after warmup.",
+        "",
         "| run | compile s | sampling s | wall s | min bulk ESS | min tail ESS | max R-hat "
         "| divergences | bulk ESS/s | min bulk ESS (shared) | steps/draw | worst R-hat "
         "| worst ESS |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in [*caps, *brms]:
         if "error" in r:
             lines.append(f"| {r['label']} | {r['error']} |" + " |" * 11)
@@ -393,25 +463,45 @@ def report(args: argparse.Namespace, caps: list[dict], brms: list[dict], cfg: di
             f"| {fmt(r['wall_s'])} | {fmt(r['min_ess_bulk'])} | {fmt(r['min_ess_tail'])} "
             f"| {r['max_rhat']:.3f} | {r['divergences']} of {r['n_draws']} "
             f"| {r['min_ess_bulk'] / r['sampling_s']:.2f} | {fmt(r['shared_min_ess'])} "
-            f"| {fmt(r['mean_steps'], 1)} | `{r['worst_rhat']}` | `{r['worst_ess']}` |")
+            f"| {fmt(r['mean_steps'], 1)} | `{r['worst_rhat']}` | `{r['worst_ess']}` |"
+        )
     done = [*caps, *ok]
-    lines += ["", "Machine load (1-minute load average, before and after each run; 2 means both "
-              "cores busy): " + "; ".join(f"{r['label']} {r['load'][0]:.1f} -> {r['load'][1]:.1f}"
-                                          for r in done) + "."]
+    lines += [
+        "",
+        "Machine load (1-minute load average, before and after each run; 2 means both "
+        "cores busy): "
+        + "; ".join(f"{r['label']} {r['load'][0]:.1f} -> {r['load'][1]:.1f}" for r in done)
+        + ".",
+    ]
     if ok:
-        lines += ["rstan's own per-chain times (warmup + sampling; CPU seconds with this rstan, "
-                  "whose Stan measures `clock()`): " + "; ".join(
-                      b["label"] + " " + ", ".join(
-                          f"{w:.0f} + {t:.0f}" for w, t in zip(b["meta"]["chain_warmup_s"],
-                                                               b["meta"]["chain_sample_s"],
-                                                               strict=True))
-                      for b in ok) + ". Step size after adaptation (per chain): " + "; ".join(
-                          b["label"] + " " + ", ".join(f"{x:.4f}" for x in b["meta"]["stepsize"])
-                          for b in ok) + "."]
-    lines += ["", "**Posterior means (sd) of the support effects** (`direct_effect[realisation, "
-              "support]` in capmodel, `b_realisation<r>:<support>` in brms; log-odds):", "",
-              "| realisation | support | " + " | ".join(r["label"] for r in done) + " |",
-              "|---|---|" + "---|" * len(done)]
+        lines += [
+            "rstan's own per-chain times (warmup + sampling; CPU seconds with this rstan, "
+            "whose Stan measures `clock()`): "
+            + "; ".join(
+                b["label"]
+                + " "
+                + ", ".join(
+                    f"{w:.0f} + {t:.0f}"
+                    for w, t in zip(
+                        b["meta"]["chain_warmup_s"], b["meta"]["chain_sample_s"], strict=True
+                    )
+                )
+                for b in ok
+            )
+            + ". Step size after adaptation (per chain): "
+            + "; ".join(
+                b["label"] + " " + ", ".join(f"{x:.4f}" for x in b["meta"]["stepsize"]) for b in ok
+            )
+            + "."
+        ]
+    lines += [
+        "",
+        "**Posterior means (sd) of the support effects** (`direct_effect[realisation, "
+        "support]` in capmodel, `b_realisation<r>:<support>` in brms; log-odds):",
+        "",
+        "| realisation | support | " + " | ".join(r["label"] for r in done) + " |",
+        "|---|---|" + "---|" * len(done),
+    ]
     for key in cap["direct"]:
         cells = [f"{r['direct'][key][0]:+.3f} ({r['direct'][key][1]:.3f})" for r in done]
         lines.append(f"| {key[0]} | {key[1]} | " + " | ".join(cells) + " |")
@@ -423,15 +513,20 @@ def report(args: argparse.Namespace, caps: list[dict], brms: list[dict], cfg: di
     ref_sd = np.array([cap["slopes"][t][1] for t in terms])
     lines.append("")
     for r in done[1:]:
-        m = np.array([(r["slope_of"](t) if "slope_of" in r else r["slopes"][t])[0]
-                      for t in terms])
+        m = np.array([(r["slope_of"](t) if "slope_of" in r else r["slopes"][t])[0] for t in terms])
         diff = np.abs(m - ref_m) / ref_sd
-        lines.append(f"- {r['label']} against {cap['label']}, over all {len(terms)} slopes: "
-                     "|difference of posterior means| / the latter's posterior sd has median "
-                     f"{np.median(diff):.2f}, max {diff.max():.2f} "
-                     f"(`{terms[int(diff.argmax())]}`).")
-    lines += ["", DIFFERENCES.format(formula=meta.get("formula", "?"),
-                                     priors=readable_priors(ok[0]["priors"]) if ok else "?")]
+        lines.append(
+            f"- {r['label']} against {cap['label']}, over all {len(terms)} slopes: "
+            "|difference of posterior means| / the latter's posterior sd has median "
+            f"{np.median(diff):.2f}, max {diff.max():.2f} "
+            f"(`{terms[int(diff.argmax())]}`)."
+        )
+    lines += [
+        "",
+        DIFFERENCES.format(
+            formula=meta.get("formula", "?"), priors=readable_priors(ok[0]["priors"]) if ok else "?"
+        ),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -439,15 +534,22 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seed", type=int, default=1, help="simulation seed (and brms's seed)")
     p.add_argument("--out", type=Path, help="write the markdown report here")
-    p.add_argument("--samplers", nargs="+", choices=["numpyro", "nutpie", "pymc"],
-                   help="capmodel samplers to fit with (default: the spec's default only)")
+    p.add_argument(
+        "--samplers",
+        nargs="+",
+        choices=["numpyro", "nutpie", "pymc"],
+        help="capmodel samplers to fit with (default: the spec's default only)",
+    )
     p.add_argument("--rscript", default="Rscript")
     p.add_argument("--draws", type=int, default=1000, help="draws per chain, both tools")
     p.add_argument("--warmup", type=int, default=1000, help="tuning/warmup steps, both tools")
     p.add_argument("--timeout", type=float, default=10 * 3600, help="seconds per brms run")
     p.add_argument("--keep", type=Path, help="keep the CSV and brms outputs in this folder")
-    p.add_argument("--brms-from", type=Path,
-                   help="reuse the brms outputs of an earlier --keep folder (refit capmodel only)")
+    p.add_argument(
+        "--brms-from",
+        type=Path,
+        help="reuse the brms outputs of an earlier --keep folder (refit capmodel only)",
+    )
     args = p.parse_args()
 
     why = r_available(args.rscript)
@@ -471,16 +573,24 @@ def main() -> int:
         smoke = args.draws != 1000 or args.warmup != 1000  # else: the spec's own settings
         caps = []
         for sampler in args.samplers or [None]:
-            cap = run_capmodel(csv, sampler, draws=args.draws if smoke else None,
-                               tune=args.warmup if smoke else None)
-            print(f"{cap['label']}: compile {cap['compile_s']:.0f} s, sampling "
-                  f"{cap['sampling_s']:.0f} s, min bulk ESS {cap['min_ess_bulk']:.0f}, max R-hat "
-                  f"{cap['max_rhat']:.3f}, {cap['divergences']} divergences", flush=True)
+            cap = run_capmodel(
+                csv,
+                sampler,
+                draws=args.draws if smoke else None,
+                tune=args.warmup if smoke else None,
+            )
+            print(
+                f"{cap['label']}: compile {cap['compile_s']:.0f} s, sampling "
+                f"{cap['sampling_s']:.0f} s, min bulk ESS {cap['min_ess_bulk']:.0f}, max R-hat "
+                f"{cap['max_rhat']:.3f}, {cap['divergences']} divergences",
+                flush=True,
+            )
             caps.append(cap)
         brms = []
         for label, delta in BRMS_RUNS:
-            cfg = r_config(caps[0]["spec"], caps[0]["data"], csv, args.seed, args.draws,
-                           args.warmup, delta)
+            cfg = r_config(
+                caps[0]["spec"], caps[0]["data"], csv, args.seed, args.draws, args.warmup, delta
+            )
             run_dir = (args.brms_from or work) / label.replace(" ", "_").replace("=", "")
             if not args.brms_from:
                 run_brms(rscript, cfg, run_dir, args.timeout)
@@ -488,9 +598,12 @@ def main() -> int:
             if "error" in b:
                 print(f"{label}: {b['error']}", flush=True)
             else:
-                print(f"{label}: compile {b['compile_s']:.0f} s, sampling {b['sampling_s']:.0f} s,"
-                      f" min bulk ESS {b['min_ess_bulk']:.0f}, max R-hat {b['max_rhat']:.3f}, "
-                      f"{b['divergences']} divergences", flush=True)
+                print(
+                    f"{label}: compile {b['compile_s']:.0f} s, sampling {b['sampling_s']:.0f} s,"
+                    f" min bulk ESS {b['min_ess_bulk']:.0f}, max R-hat {b['max_rhat']:.3f}, "
+                    f"{b['divergences']} divergences",
+                    flush=True,
+                )
             brms.append(b)
         text = report(args, caps, brms, cfg, code)
     finally:

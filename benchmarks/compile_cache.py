@@ -38,23 +38,35 @@ def main() -> int:
     p.add_argument("--samplers", nargs="+", default=["numpyro", "nutpie", "pymc"])
     p.add_argument("--warm-runs", type=int, default=1)
     args = p.parse_args()
-    lines = [f"Command: `python benchmarks/compile_cache.py --spec {args.spec} --samplers "
-             f"{' '.join(args.samplers)}`; {platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}.", "",
-             "| sampler | cache | compile s | build s |", "|---|---|---|---|"]
+    lines = [
+        f"Command: `python benchmarks/compile_cache.py --spec {args.spec} --samplers "
+        f"{' '.join(args.samplers)}`; {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}.",
+        "",
+        "| sampler | cache | compile s | build s |",
+        "|---|---|---|---|",
+    ]
     for sampler in args.samplers:
-        env = dict(os.environ, PYTENSOR_FLAGS=f"compiledir={tempfile.mkdtemp(prefix='cm-cc-')}",
-                   CAPMODEL_CACHE_DIR=tempfile.mkdtemp(prefix="cm-cc-jax-"))
+        env = dict(
+            os.environ,
+            PYTENSOR_FLAGS=f"compiledir={tempfile.mkdtemp(prefix='cm-cc-')}",
+            CAPMODEL_CACHE_DIR=tempfile.mkdtemp(prefix="cm-cc-jax-"),
+        )
         runs = [("cold", 21)] + [("warm", 21)] * args.warm_runs + [("warm, other data", 22)]
         for label, seed in runs:
-            res = subprocess.run([sys.executable, "-c", RUN, args.spec, sampler, str(seed)],
-                                 capture_output=True, text=True, env=env)
+            res = subprocess.run(
+                [sys.executable, "-c", RUN, args.spec, sampler, str(seed)],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             if res.returncode != 0:
                 print(res.stderr[-3000:], file=sys.stderr)
                 return 1
             t = json.loads(res.stdout.strip().splitlines()[-1])
-            lines.append(f"| {sampler} | {label} | "
-                         f"{t['compile_seconds']:.1f} | {t['build_seconds']:.1f} |")
+            lines.append(
+                f"| {sampler} | {label} | {t['compile_seconds']:.1f} | {t['build_seconds']:.1f} |"
+            )
             print(lines[-1], flush=True)
     print("\n".join(lines))
     return 0

@@ -63,10 +63,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--n-population", type=int, default=197_074)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--backends", nargs="+", default=["jax", "c"],
-                   choices=["jax", "c", "numba"])
-    p.add_argument("--residuals", nargs="+", default=["sampled"],
-                   choices=["sampled", "integrated"])
+    p.add_argument("--backends", nargs="+", default=["jax", "c"], choices=["jax", "c", "numba"])
+    p.add_argument("--residuals", nargs="+", default=["sampled"], choices=["sampled", "integrated"])
     args = p.parse_args()
     spec = load_spec("models/capability.toml")
     sim = simulate("cep2021", seed=args.seed, n_population=args.n_population)
@@ -76,8 +74,11 @@ def main() -> None:
         model = build_model(dataclasses.replace(spec, residual=residual), design).model
         row: dict = {"parameters": int(sum(np.size(v) for v in model.initial_point().values()))}
         for backend in args.backends:
-            compile_s, ms = (jax_cost(model) if backend == "jax"
-                             else pytensor_cost(model, "FAST_RUN" if backend == "c" else "NUMBA"))
+            compile_s, ms = (
+                jax_cost(model)
+                if backend == "jax"
+                else pytensor_cost(model, "FAST_RUN" if backend == "c" else "NUMBA")
+            )
             row[backend] = {"compile_s": round(compile_s, 1), "gradient_ms": round(ms, 2)}
             print(residual, backend, row[backend], flush=True)
         out[residual] = row

@@ -41,8 +41,13 @@ def world_of(name: str, seed: int, n_population: int):
     true probabilities of every item (the six realisations, then any realisation)."""
     scen = get_scenario(name)
     groups = group_effects(scenario=scen.name)
-    world = draw_world(np.random.default_rng(seed), n_population,
-                       Intercepts(calibrated_intercepts(scen.name)), (S.SURVEY_WAVE,), groups)
+    world = draw_world(
+        np.random.default_rng(seed),
+        n_population,
+        Intercepts(calibrated_intercepts(scen.name)),
+        (S.SURVEY_WAVE,),
+        groups,
+    )
     offset = scen.response_offset(groups["labour_market"], world.cols["region"])
     p = np.stack([world.truth[f"p_obs:{r}@{S.SURVEY_WAVE}"] for r in S.REALISATIONS])
     return world, offset, np.vstack([p, 1.0 - np.prod(1.0 - p, axis=0)])
@@ -51,9 +56,12 @@ def world_of(name: str, seed: int, n_population: int):
 def draw_survey(rng, world, offset, n_survey: int) -> tuple[np.ndarray, np.ndarray]:
     """Who answers (as in simulate) and their quota weights."""
     rows = select_respondents(rng, world.cols, world.levels, S.RESPONSE_EFFECTS, n_survey, offset)
-    w = rake({v: world.cols[v][rows] for v in S.QUOTA_VARIABLES},
-             {v: world.cols[v] for v in S.QUOTA_VARIABLES}, S.QUOTA_VARIABLES,
-             {v: world.levels[v] for v in S.QUOTA_VARIABLES})
+    w = rake(
+        {v: world.cols[v][rows] for v in S.QUOTA_VARIABLES},
+        {v: world.cols[v] for v in S.QUOTA_VARIABLES},
+        S.QUOTA_VARIABLES,
+        {v: world.levels[v] for v in S.QUOTA_VARIABLES},
+    )
     return rows, w
 
 
@@ -85,35 +93,50 @@ def main() -> int:
         rows, w = draw_survey(rng, world, offset, args.n_survey)
         for i, item in enumerate(ITEMS):
             pr = ps[i, rows]
-            gaps.append({"seed": seed, "item": item, "raw_gap": pr.mean() - ps[i].mean(),
-                         "weighted_gap": pr @ w / w.sum() - ps[i].mean(),
-                         "noise_sd": float(np.sqrt(np.mean(pr * (1 - pr)) / len(rows)))})
+            gaps.append(
+                {
+                    "seed": seed,
+                    "item": item,
+                    "raw_gap": pr.mean() - ps[i].mean(),
+                    "weighted_gap": pr @ w / w.sum() - ps[i].mean(),
+                    "noise_sd": float(np.sqrt(np.mean(pr * (1 - pr)) / len(rows))),
+                }
+            )
         for k in range(args.replicates):
             err = survey_once(rng, world, offset, ps, args.n_survey)
             for i, item in enumerate(ITEMS):
-                reps.append({"seed": seed, "rep": k, "item": item,
-                             **{e: abs(v[i]) for e, v in err.items()}})
+                reps.append(
+                    {"seed": seed, "rep": k, "item": item, **{e: abs(v[i]) for e, v in err.items()}}
+                )
     g, r = pd.DataFrame(gaps), pd.DataFrame(reps)
     r["ok"] = (r["oracle"] < r["raw"]) & (r["oracle"] <= r["weighted"])
-    cmd = (f"python benchmarks/mrp_limits.py --seeds {' '.join(map(str, args.seeds))} "
-           f"--scenario {args.scenario}")
+    cmd = (
+        f"python benchmarks/mrp_limits.py --seeds {' '.join(map(str, args.seeds))} "
+        f"--scenario {args.scenario}"
+    )
     if args.n_survey != S.N_SURVEY or args.n_population != S.N_POPULATION:
         cmd += f" --n-population {args.n_population} --n-survey {args.n_survey}"
     print(f"Command: `{cmd}` ({args.replicates} surveys per seed)")
     print()
-    print("| item | raw gap | gap left after weighting | outcome noise sd | oracle closer than "
-          "raw and <= weighted | mean abs. error raw / weighted / oracle |")
+    print(
+        "| item | raw gap | gap left after weighting | outcome noise sd | oracle closer than "
+        "raw and <= weighted | mean abs. error raw / weighted / oracle |"
+    )
     print("|---|---|---|---|---|---|")
     for item in ITEMS:
         gi, ri = g[g["item"] == item], r[r["item"] == item]
-        print(f"| {item} | {gi['raw_gap'].mean():+.4f} | {gi['weighted_gap'].mean():+.4f} "
-              f"| {gi['noise_sd'].mean():.4f} | {ri['ok'].mean():.2f} "
-              f"| {ri['raw'].mean():.4f} / {ri['weighted'].mean():.4f} / "
-              f"{ri['oracle'].mean():.4f} |")
+        print(
+            f"| {item} | {gi['raw_gap'].mean():+.4f} | {gi['weighted_gap'].mean():+.4f} "
+            f"| {gi['noise_sd'].mean():.4f} | {ri['ok'].mean():.2f} "
+            f"| {ri['raw'].mean():.4f} / {ri['weighted'].mean():.4f} / "
+            f"{ri['oracle'].mean():.4f} |"
+        )
     every = r.groupby(["seed", "rep"])["ok"].all()
     print()
-    print(f"The oracle meets the criterion on every item at once in {every.mean():.1%} of "
-          f"{len(every)} surveys.")
+    print(
+        f"The oracle meets the criterion on every item at once in {every.mean():.1%} of "
+        f"{len(every)} surveys."
+    )
     return 0
 
 

@@ -31,9 +31,14 @@ def main() -> int:
     sim = simulate("cep2021", seed=21, n_population=40_000)
     model = build_model(spec, build_design(spec, load_data(sim.survey, spec.schema))).model
     t0 = time.perf_counter()
-    compile_pymc._make_functions(model, mode="NUMBA", compute_grad=True, join_expanded=True,
-                                 pymc_initial_point_fn=pm.initial_point.make_initial_point_fn(
-                                     model=model), var_names=None)
+    compile_pymc._make_functions(
+        model,
+        mode="NUMBA",
+        compute_grad=True,
+        join_expanded=True,
+        pymc_initial_point_fn=pm.initial_point.make_initial_point_fn(model=model),
+        var_names=None,
+    )
     t1 = time.perf_counter()
     nutpie.compile_pymc_model(model, backend="numba")
     t2 = time.perf_counter()

@@ -32,29 +32,47 @@ def main() -> int:
     spec = load_spec(args.spec)
     tables, runs = [], []
     for seed in args.seeds:
-        s = study_fit(spec, seed, n_population=args.n_population, draws=args.draws,
-                      tune=args.tune, fits_dir=args.fits, scenario=args.scenario)
+        s = study_fit(
+            spec,
+            seed,
+            n_population=args.n_population,
+            draws=args.draws,
+            tune=args.tune,
+            fits_dir=args.fits,
+            scenario=args.scenario,
+        )
         post = s.fit.posterior
         t = recovery_table(post, true_values(s.sim.params, post), prob=args.prob)
         t["seed"] = seed
         tables.append(t)
         d = s.fit.manifest["diagnostics"]
         cfg = s.fit.manifest["settings"]
-        runs.append(f"| {seed} | {s.sim.survey['person_id'].nunique():,} | "
-                    f"{cfg['chains']}x{cfg['draws']} | {s.seconds:.0f} | {d['max_rhat']:.3f} | "
-                    f"{d['min_ess_bulk']:.0f} | {d['divergences']} | {t['covered'].mean():.3f} |")
+        runs.append(
+            f"| {seed} | {s.sim.survey['person_id'].nunique():,} | "
+            f"{cfg['chains']}x{cfg['draws']} | {s.seconds:.0f} | {d['max_rhat']:.3f} | "
+            f"{d['min_ess_bulk']:.0f} | {d['divergences']} | {t['covered'].mean():.3f} |"
+        )
         print(runs[-1], flush=True)
     allt = pd.concat(tables)
     by_block = allt.groupby("block")["covered"].agg(["mean", "size"])
-    cmd = ("python benchmarks/recovery_study.py --seeds " + " ".join(map(str, args.seeds))
-           + command_tail(args))
-    lines = [f"Command: `{cmd}` ({platform.machine()}, Python {platform.python_version()}).", "",
-             "| seed | persons | chains x draws | compile + sampling s | max R-hat | "
-             "min bulk ESS | divergences | coverage |",
-             "|---|---|---|---|---|---|---|---|", *runs, "",
-             f"Coverage of {int(100 * args.prob)}% equal-tailed intervals by block "
-             "(all seeds):", "",
-             "| block | coverage | parameters x seeds |", "|---|---|---|"]
+    cmd = (
+        "python benchmarks/recovery_study.py --seeds "
+        + " ".join(map(str, args.seeds))
+        + command_tail(args)
+    )
+    lines = [
+        f"Command: `{cmd}` ({platform.machine()}, Python {platform.python_version()}).",
+        "",
+        "| seed | persons | chains x draws | compile + sampling s | max R-hat | "
+        "min bulk ESS | divergences | coverage |",
+        "|---|---|---|---|---|---|---|---|",
+        *runs,
+        "",
+        f"Coverage of {int(100 * args.prob)}% equal-tailed intervals by block (all seeds):",
+        "",
+        "| block | coverage | parameters x seeds |",
+        "|---|---|---|",
+    ]
     for block, row in by_block.iterrows():
         lines.append(f"| {block} | {row['mean']:.3f} | {int(row['size'])} |")
     lines.append(f"| **all** | **{allt['covered'].mean():.3f}** | {len(allt)} |")

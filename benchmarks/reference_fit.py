@@ -64,8 +64,12 @@ def run_one(sampler: str, seed: int, changes: dict, cold: bool, n_survey: int | 
         env["PYTENSOR_FLAGS"] = f"compiledir={tempfile.mkdtemp(prefix='capmodel-bench-pt-')}"
         env["CAPMODEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="capmodel-bench-jax-")
         env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="capmodel-bench-numba-")
-    res = subprocess.run([sys.executable, "-c", RUN, sampler, str(seed), json.dumps(changes),
-                          str(n_survey or "")], capture_output=True, text=True, env=env)
+    res = subprocess.run(
+        [sys.executable, "-c", RUN, sampler, str(seed), json.dumps(changes), str(n_survey or "")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if res.returncode != 0:
         raise RuntimeError(f"{sampler} seed {seed} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -76,10 +80,12 @@ def table(rows: list[dict]) -> str:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["sampler"], json.dumps(r["changes"]), r["seed"]), []).append(r)
-    lines = ["| sampler | changes | seed | runs | compile s | sampling s | wall s | min bulk ESS "
-             "| min tail ESS | bulk ESS/s | ESS per 1k gradients | max R-hat | divergences "
-             "| peak RSS MiB | fit MiB | verdicts |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| sampler | changes | seed | runs | compile s | sampling s | wall s | min bulk ESS "
+        "| min tail ESS | bulk ESS/s | ESS per 1k gradients | max R-hat | divergences "
+        "| peak RSS MiB | fit MiB | verdicts |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
 
     def med(rs: list[dict], key: str) -> float:
         values = [r[key] for r in rs if r.get(key) is not None]
@@ -96,7 +102,8 @@ def table(rows: list[dict]) -> str:
             f"| {statistics.median(per_grad) if per_grad else float('nan'):.2f} "
             f"| {med(rs, 'max_rhat'):.3f} | {med(rs, 'divergences'):.0f} "
             f"| {med(rs, 'peak_rss_mib'):.0f} | {med(rs, 'fit_mib'):.0f} "
-            f"| {', '.join(r['verdict'] for r in rs)} |")
+            f"| {', '.join(r['verdict'] for r in rs)} |"
+        )
     return "\n".join(lines)
 
 
@@ -107,8 +114,13 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=1, help="runs per sampler and seed")
     p.add_argument("--cold", action="store_true", help="empty compile caches for every run")
     p.add_argument("--n-survey", type=int, help="survey size (default: the scenario's)")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="change the spec (values parsed as JSON, else as text)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="change the spec (values parsed as JSON, else as text)",
+    )
     p.add_argument("--out", type=Path, help="write the markdown table there")
     args = p.parse_args()
     changes = {}
@@ -125,9 +137,11 @@ def main() -> int:
                 row = run_one(sampler, seed, changes, args.cold, args.n_survey)
                 print(json.dumps(row), flush=True)
                 rows.append(row)
-    header = (f"Command: `python benchmarks/reference_fit.py {' '.join(sys.argv[1:])}`; "
-              f"{platform.machine()}, {os.cpu_count()} cores, Python "
-              f"{platform.python_version()}.\n")
+    header = (
+        f"Command: `python benchmarks/reference_fit.py {' '.join(sys.argv[1:])}`; "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}.\n"
+    )
     text = header + "\n" + table(rows)
     print(text)
     if args.out:

@@ -50,8 +50,10 @@ def side_by_side(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``a`` (with residual draws) and ``b`` (integrated) joined on their keys."""
     keys = [c for c in a.columns if c not in STATS and c != "n_rows"]
     both = a.merge(b, on=keys, suffixes=("_draws", "_integrated"), validate="one_to_one")
-    return both[keys + [f"{s}_{k}" for s in ("mean", "lower", "upper", "sd")
-                        for k in ("draws", "integrated")]]
+    return both[
+        keys
+        + [f"{s}_{k}" for s in ("mean", "lower", "upper", "sd") for k in ("draws", "integrated")]
+    ]
 
 
 def differences(t: pd.DataFrame) -> dict[str, float]:
@@ -74,24 +76,42 @@ def main() -> int:
     spec = load_spec("models/capability.toml")
     sim = simulate("cep2021", seed=args.seed, n_population=args.n_population)
     t0 = time.perf_counter()
-    f = fit(spec, sim.survey, draws=args.draws, tune=400, chains=2, seed=5, keep_residuals=True,
-            progressbar=False, verbose=False)
-    print(f"fit: {time.perf_counter() - t0:.0f} s, {f.diagnostics.verdict.upper()}, "
-          f"residuals {f.manifest['residuals']}")
+    f = fit(
+        spec,
+        sim.survey,
+        draws=args.draws,
+        tune=400,
+        chains=2,
+        seed=5,
+        keep_residuals=True,
+        progressbar=False,
+        verbose=False,
+    )
+    print(
+        f"fit: {time.perf_counter() - t0:.0f} s, {f.diagnostics.verdict.upper()}, "
+        f"residuals {f.manifest['residuals']}"
+    )
     kept = on_kept_draws(f)
-    models = {"draws": fx.effect_model(kept), "integrated": fx.effect_model(
-        kept.without_residual_draws())}
+    models = {
+        "draws": fx.effect_model(kept),
+        "integrated": fx.effect_model(kept.without_residual_draws()),
+    }
     assert models["draws"].params.residual is not None
     assert models["integrated"].params.residual is None
     tables: dict[str, dict[str, pd.DataFrame]] = {}
     for how, em in models.items():
         t0 = time.perf_counter()
-        tables[how] = {"total effects": fx.total_effects(em).table,
-                       "mediation": fx.mediation(em).table}
-        print(f"effects with residual {how}: {em.params.n_draws} draws, "
-              f"{time.perf_counter() - t0:.1f} s ({em.residual_text})")
-    with pd.option_context("display.width", 200, "display.max_rows", 500,
-                           "display.max_columns", 30):
+        tables[how] = {
+            "total effects": fx.total_effects(em).table,
+            "mediation": fx.mediation(em).table,
+        }
+        print(
+            f"effects with residual {how}: {em.params.n_draws} draws, "
+            f"{time.perf_counter() - t0:.1f} s ({em.residual_text})"
+        )
+    with pd.option_context(
+        "display.width", 200, "display.max_rows", 500, "display.max_columns", 30
+    ):
         for name in ("total effects", "mediation"):
             t = side_by_side(tables["draws"][name], tables["integrated"][name])
             t = t[t["by_variable"] == "all"].drop(columns=["by_variable", "by_level"])
@@ -102,12 +122,16 @@ def main() -> int:
                 print(f"  {quantity:>20}: " + ", ".join(f"{k} {v:.4f}" for k, v in d.items()))
             # nie / te: heavy-tailed where te is near 0, so its mean is left out of "all"
             d = differences(t[t["quantity"] != "proportion_mediated"])
-            print(f"  {'all (not proportion)':>20}: "
-                  + ", ".join(f"{k} {v:.4f}" for k, v in d.items()))
+            print(
+                f"  {'all (not proportion)':>20}: "
+                + ", ".join(f"{k} {v:.4f}" for k, v in d.items())
+            )
     with tempfile.TemporaryDirectory() as tmp:
         sizes = {}
-        for label, g in (("with residual draws (200/chain, float32)", f),
-                         ("without residual draws (default)", f.without_residual_draws())):
+        for label, g in (
+            ("with residual draws (200/chain, float32)", f),
+            ("without residual draws (default)", f.without_residual_draws()),
+        ):
             path = g.save(Path(tmp) / label.split(" ")[0])
             sizes[label] = (path / "fit.nc").stat().st_size / 2**20
     post = f.posterior

@@ -72,25 +72,38 @@ def main() -> int:
     args = p.parse_args()
     rows = []
     for n in args.n:
-        res = subprocess.run([sys.executable, "-c", RUN, str(n), str(int(n <= args.fit_up_to))],
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, "-c", RUN, str(n), str(int(n <= args.fit_up_to))],
+            capture_output=True,
+            text=True,
+        )
         if res.returncode != 0:
             print(res.stderr[-3000:], file=sys.stderr)
             return 1
         rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
-    lines = [f"Command: `python benchmarks/scaling.py {' '.join(sys.argv[1:])}`; "
-             f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
-             "", "| n | parameters | validate s | build s | JAX compile s | gradient ms "
-             "| gradient us per person | fit wall s | min bulk ESS | max R-hat | divergences "
-             "| peak RSS MiB |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Command: `python benchmarks/scaling.py {' '.join(sys.argv[1:])}`; "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        "",
+        "| n | parameters | validate s | build s | JAX compile s | gradient ms "
+        "| gradient us per person | fit wall s | min bulk ESS | max R-hat | divergences "
+        "| peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        fit = (f"{r['fit_wall_s']:.0f} | {r['min_ess_bulk']:.0f} | {r['max_rhat']:.3f} "
-               f"| {r['divergences']}" if "fit_wall_s" in r else "- | - | - | -")
-        lines.append(f"| {r['n']} | {r['parameters']} | {r['validate_s']:.1f} "
-                     f"| {r['build_s']:.1f} | {r['compile_s']:.1f} | {r['gradient_ms']:.2f} "
-                     f"| {1000 * r['gradient_ms'] / r['persons']:.2f} | {fit} "
-                     f"| {r['peak_rss_mib']:.0f} |")
+        fit = (
+            f"{r['fit_wall_s']:.0f} | {r['min_ess_bulk']:.0f} | {r['max_rhat']:.3f} "
+            f"| {r['divergences']}"
+            if "fit_wall_s" in r
+            else "- | - | - | -"
+        )
+        lines.append(
+            f"| {r['n']} | {r['parameters']} | {r['validate_s']:.1f} "
+            f"| {r['build_s']:.1f} | {r['compile_s']:.1f} | {r['gradient_ms']:.2f} "
+            f"| {1000 * r['gradient_ms'] / r['persons']:.2f} | {fit} "
+            f"| {r['peak_rss_mib']:.0f} |"
+        )
     text = "\n".join(lines)
     print(text)
     if args.out:

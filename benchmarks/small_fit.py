@@ -25,11 +25,18 @@ f = fit(spec, sim.survey, draws=300, tune=400, chains=2, seed=5, progressbar=Fal
 d = f.manifest["diagnostics"]
 table = recovery_table(f.posterior, true_values(sim.params, f.posterior))
 depth = f.idata["sample_stats"].dataset["depth"].values.mean()
-print(json.dumps({
-    "persons": int(sim.survey["person_id"].nunique()),
-    **{k: d[k] for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")},
-    "worst_ess": d["worst_ess"][:3], "compile_seconds": f.manifest["timings"]["compile_seconds"],
-    "sampling_seconds": f.manifest["timings"]["sampling_seconds"],
-    "mean_tree_depth": float(depth), "coverage_90": round(float(table["covered"].mean()), 3),
-    "coverage_by_block": table.groupby("block")["covered"].mean().round(3).to_dict(),
-}, indent=1))
+print(
+    json.dumps(
+        {
+            "persons": int(sim.survey["person_id"].nunique()),
+            **{k: d[k] for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")},
+            "worst_ess": d["worst_ess"][:3],
+            "compile_seconds": f.manifest["timings"]["compile_seconds"],
+            "sampling_seconds": f.manifest["timings"]["sampling_seconds"],
+            "mean_tree_depth": float(depth),
+            "coverage_90": round(float(table["covered"].mean()), 3),
+            "coverage_by_block": table.groupby("block")["covered"].mean().round(3).to_dict(),
+        },
+        indent=1,
+    )
+)

@@ -28,19 +28,33 @@ class StudyFit:
 
 def _same_fit(f: Fit, spec: Spec, data_hash: str, settings: dict) -> bool:
     m = f.manifest
-    return (m["data"]["hash"] == data_hash and m["spec"] == spec.to_dict()
-            and all(m["settings"][k] == v for k, v in settings.items() if v is not None))
+    return (
+        m["data"]["hash"] == data_hash
+        and m["spec"] == spec.to_dict()
+        and all(m["settings"][k] == v for k, v in settings.items() if v is not None)
+    )
 
 
-def study_fit(spec: Spec, seed: int, *, n_population: int | None, draws: int | None,
-              tune: int | None, fits_dir: Path | None, scenario: str = "cep2021") -> StudyFit:
+def study_fit(
+    spec: Spec,
+    seed: int,
+    *,
+    n_population: int | None,
+    draws: int | None,
+    tune: int | None,
+    fits_dir: Path | None,
+    scenario: str = "cep2021",
+) -> StudyFit:
     """Simulate ``scenario`` with ``seed`` and fit ``spec`` (sampler seed = ``seed``), or reuse
     the fit saved under ``fits_dir/seed<seed>`` if it matches (same data hash, so a fit of
     another scenario is never reused)."""
     sim = simulate(scenario, seed=seed, n_population=n_population)
     data = load_data(sim.survey, spec.schema)
-    settings = {"seed": seed, "draws": draws or spec.sampling.draws,
-                "tune": tune or spec.sampling.tune}
+    settings = {
+        "seed": seed,
+        "draws": draws or spec.sampling.draws,
+        "tune": tune or spec.sampling.tune,
+    }
     target = fits_dir / f"seed{seed}" if fits_dir else None
     if target is not None and target.is_dir():
         old = load_fit(target)
@@ -57,22 +71,31 @@ def study_fit(spec: Spec, seed: int, *, n_population: int | None, draws: int | N
 
 def command_tail(args) -> str:
     """The options shared by the studies, as they were given (for the 'Command:' line)."""
-    return ((f" --scenario {args.scenario}" if args.scenario != "cep2021" else "")
-            + (f" --n-population {args.n_population}" if args.n_population else "")
-            + (f" --draws {args.draws}" if args.draws else "")
-            + (f" --tune {args.tune}" if args.tune else ""))
+    return (
+        (f" --scenario {args.scenario}" if args.scenario != "cep2021" else "")
+        + (f" --n-population {args.n_population}" if args.n_population else "")
+        + (f" --draws {args.draws}" if args.draws else "")
+        + (f" --tune {args.tune}" if args.tune else "")
+    )
 
 
 def add_common_options(p) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    p.add_argument("--scenario", default="cep2021",
-                   help="simulator scenario (capmodel.simulate.scenarios; default cep2021)")
+    p.add_argument(
+        "--scenario",
+        default="cep2021",
+        help="simulator scenario (capmodel.simulate.scenarios; default cep2021)",
+    )
     p.add_argument("--n-population", type=int, default=None, help="default: 197,074 (full)")
     p.add_argument("--draws", type=int, default=None, help="default: the spec's")
     p.add_argument("--tune", type=int, default=None, help="default: the spec's")
     p.add_argument("--spec", default="models/capability.toml")
-    p.add_argument("--fits", type=Path, default=None,
-                   help="save each fit here (seed<N>) and reuse matching saved fits")
+    p.add_argument(
+        "--fits",
+        type=Path,
+        default=None,
+        help="save each fit here (seed<N>) and reuse matching saved fits",
+    )
 
 
 def replace_block(path: Path, marker: str, text: str) -> None:
@@ -81,8 +104,9 @@ def replace_block(path: Path, marker: str, text: str) -> None:
 
     doc = path.read_text(encoding="utf-8")
     block = f"<!-- {marker}:start -->\n{text}\n<!-- {marker}:end -->"
-    new, n = re.subn(rf"<!-- {marker}:start -->.*?<!-- {marker}:end -->", lambda _: block, doc,
-                     flags=re.S)
+    new, n = re.subn(
+        rf"<!-- {marker}:start -->.*?<!-- {marker}:end -->", lambda _: block, doc, flags=re.S
+    )
     if n != 1:
         raise SystemExit(f"{path}: no <!-- {marker}:start/end --> block")
     path.write_text(new, encoding="utf-8")

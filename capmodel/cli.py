@@ -49,14 +49,21 @@ def _simulate(args: argparse.Namespace) -> int:
     from capmodel.simulate.summary import summarise
 
     t0 = time.perf_counter()
-    sim = simulate(args.scenario, seed=args.seed, n_population=args.n, n_survey=args.n_survey,
-                   waves=tuple(args.waves))
+    sim = simulate(
+        args.scenario,
+        seed=args.seed,
+        n_population=args.n,
+        n_survey=args.n_survey,
+        waves=tuple(args.waves),
+    )
     out = sim.write(args.out, overwrite=args.overwrite)
     print(summarise(sim))
     data = load_data(Path(out) / "survey.parquet", sim.schema)
     ds = data.dataset
-    print(f"\nsurvey.parquet validates against schema.json: {ds.attrs['n_rows']:,} rows, "
-          f"{ds.attrs['n_persons']:,} persons, data hash {ds.attrs['data_hash'][:12]}")
+    print(
+        f"\nsurvey.parquet validates against schema.json: {ds.attrs['n_rows']:,} rows, "
+        f"{ds.attrs['n_persons']:,} persons, data hash {ds.attrs['data_hash'][:12]}"
+    )
     print(f"written to {out} in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -87,15 +94,24 @@ is FAIL, 1 an error.
 def _fit(args: argparse.Namespace) -> int:
     from capmodel.fitting import fit
 
-    f = fit(args.spec, args.data, method=args.method, draws=args.draws, tune=args.tune,
-            chains=args.chains, seed=args.seed, sampler=args.sampler,
-            target_accept=args.target_accept, iterations=args.iterations,
-            keep_residuals=args.keep_residuals, progressbar=not args.no_progress)
+    f = fit(
+        args.spec,
+        args.data,
+        method=args.method,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        sampler=args.sampler,
+        target_accept=args.target_accept,
+        iterations=args.iterations,
+        keep_residuals=args.keep_residuals,
+        progressbar=not args.no_progress,
+    )
     t0 = time.perf_counter()
     path = f.save(args.out, overwrite=args.overwrite)
     size = sum(p.stat().st_size for p in path.iterdir()) / 2**20
-    print(f"save {time.perf_counter() - t0:.1f} s ({size:.1f} MiB)", file=sys.stderr,
-          flush=True)
+    print(f"save {time.perf_counter() - t0:.1f} s ({size:.1f} MiB)", file=sys.stderr, flush=True)
     print(f"saved to {path}")
     # an approximate (ADVI) fit has no convergence verdict to fail: 0, like PASS and WARN
     return 3 if f.diagnostics.verdict == "fail" else 0
@@ -153,22 +169,28 @@ def _effects(args: argparse.Namespace) -> int:
     if args.out and not str(args.out).endswith((".csv", ".json", ".nc")):
         raise ValueError(f"--out {args.out}: expected a .csv, .json or .nc file")
     if args.estimand == "poststratify" and not args.population:
-        raise ValueError("--estimand poststratify needs --population FILE (the population's "
-                         "cell variables, one row per person)")
+        raise ValueError(
+            "--estimand poststratify needs --population FILE (the population's "
+            "cell variables, one row per person)"
+        )
     fit = load_fit(args.fit)
     if fit.approximate:
-        print(f"capmodel effects: {args.fit} is an APPROXIMATE (ADVI) fit: a preview, not for "
-              "inference", file=sys.stderr, flush=True)
-    model = fx.effect_model(fit, draws=args.draws, weights=args.weights,
-                            residual=args.residual)
+        print(
+            f"capmodel effects: {args.fit} is an APPROXIMATE (ADVI) fit: a preview, not for "
+            "inference",
+            file=sys.stderr,
+            flush=True,
+        )
+    model = fx.effect_model(fit, draws=args.draws, weights=args.weights, residual=args.residual)
     for iv in interventions + ([control] if control else []):
         iv.check(model.units.support_names)
     for b in by:
         model.units.split(b)
     estimand = args.estimand
     if estimand == "total":
-        contrasts = ([(iv, control or iv.complement()) for iv in interventions]
-                     if interventions else None)
+        contrasts = (
+            [(iv, control or iv.complement()) for iv in interventions] if interventions else None
+        )
         result = fx.total_effects(model, contrasts=contrasts, by=by)
     elif estimand == "predict":
         result = fx.predict(model, interventions or ["observed", "none"], by=by)
@@ -187,8 +209,12 @@ def _effects(args: argparse.Namespace) -> int:
     else:
         from capmodel.data.io import read_table
 
-        result = fx.poststratify(model, read_table(args.population),
-                                 interventions=interventions or ["observed", "none"], by=by)
+        result = fx.poststratify(
+            model,
+            read_table(args.population),
+            interventions=interventions or ["observed", "none"],
+            by=by,
+        )
     with pd.option_context("display.width", 160, "display.max_rows", 2000):
         print(result.text())
         for name, table in result.extra.items():
@@ -226,9 +252,13 @@ def _report(args: argparse.Namespace) -> int:
     from capmodel.report import report_fit_dir
 
     t0 = time.perf_counter()
-    path = report_fit_dir(args.fit, args.out, ppc_draws=args.ppc_draws,
-                          effect_draws=args.effect_draws,
-                          reference=None if args.reference == "none" else args.reference)
+    path = report_fit_dir(
+        args.fit,
+        args.out,
+        ppc_draws=args.ppc_draws,
+        effect_draws=args.effect_draws,
+        reference=None if args.reference == "none" else args.reference,
+    )
     size = path.stat().st_size / 2**20
     print(f"report written to {path} ({size:.1f} MiB, {time.perf_counter() - t0:.1f} s)")
     return 0
@@ -248,32 +278,61 @@ def _compare(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="capmodel", description=DESCRIPTION,
+        prog="capmodel",
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("simulate", help="simulate a CEP data set with known truth",
-                       description=SIMULATE_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scenario", default="cep2021", choices=SCENARIO_NAMES,
-                   help="calibrated scenario (default: cep2021, the 2021-22 CEP for "
-                        "employed workers; cep2021_regional adds regional labour markets "
-                        "that drive survey response)")
+    p = sub.add_parser(
+        "simulate",
+        help="simulate a CEP data set with known truth",
+        description=SIMULATE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--scenario",
+        default="cep2021",
+        choices=SCENARIO_NAMES,
+        help="calibrated scenario (default: cep2021, the 2021-22 CEP for "
+        "employed workers; cep2021_regional adds regional labour markets "
+        "that drive survey response)",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--out", required=True, help="output directory (must not exist)")
-    p.add_argument("--n", type=_positive, default=None, metavar="N",
-                   help="population size (default: the published 197,074)")
-    p.add_argument("--n-survey", type=_positive, default=None, metavar="N",
-                   help="number of survey respondents (default: 6,396, or the same 3.2%% "
-                        "response rate when --n is given)")
-    p.add_argument("--waves", type=int, nargs="+", default=[6], choices=[1, 6, 18],
-                   metavar="MONTHS", help="months since exit at which respondents answer "
-                                          "(default: 6; e.g. --waves 1 6 18 for a panel)")
+    p.add_argument(
+        "--n",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="population size (default: the published 197,074)",
+    )
+    p.add_argument(
+        "--n-survey",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="number of survey respondents (default: 6,396, or the same 3.2%% "
+        "response rate when --n is given)",
+    )
+    p.add_argument(
+        "--waves",
+        type=int,
+        nargs="+",
+        default=[6],
+        choices=[1, 6, 18],
+        metavar="MONTHS",
+        help="months since exit at which respondents answer "
+        "(default: 6; e.g. --waves 1 6 18 for a panel)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.set_defaults(run=_simulate)
 
-    p = sub.add_parser("fit", help="fit a model spec to data by NUTS", description=FIT_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "fit",
+        help="fit a model spec to data by NUTS",
+        description=FIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("spec", help="model spec (TOML), e.g. models/capability.toml")
     p.add_argument("--data", required=True, help="data file (.csv, .csv.gz, .parquet)")
     p.add_argument("--out", required=True, help="fit directory to write, e.g. fits/NAME")
@@ -281,56 +340,120 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_positive, default=None, help="draws per chain")
     p.add_argument("--tune", type=_positive, default=None, help="tuning steps per chain")
     p.add_argument("--chains", type=_positive, default=None, help="number of chains")
-    p.add_argument("--sampler", choices=["nutpie", "pymc", "numpyro"], default=None,
-                   help="NUTS implementation (default: the spec's, normally numpyro)")
+    p.add_argument(
+        "--sampler",
+        choices=["nutpie", "pymc", "numpyro"],
+        default=None,
+        help="NUTS implementation (default: the spec's, normally numpyro)",
+    )
     p.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance")
-    p.add_argument("--method", choices=["nuts", "advi"], default="nuts",
-                   help="nuts (default) or advi: a fast approximate preview, not for inference")
-    p.add_argument("--iterations", type=_positive, default=None,
-                   help="advi: the most optimisation steps (default 20,000)")
-    p.add_argument("--keep-residuals", action="store_true",
-                   help="save the per-person residual draws (at most 200 per chain, float32)")
+    p.add_argument(
+        "--method",
+        choices=["nuts", "advi"],
+        default="nuts",
+        help="nuts (default) or advi: a fast approximate preview, not for inference",
+    )
+    p.add_argument(
+        "--iterations",
+        type=_positive,
+        default=None,
+        help="advi: the most optimisation steps (default 20,000)",
+    )
+    p.add_argument(
+        "--keep-residuals",
+        action="store_true",
+        help="save the per-person residual draws (at most 200 per chain, float32)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_fit)
 
-    p = sub.add_parser("prior-check", help="prior predictive check of a spec on data",
-                       description="Shares of every response level implied by the priors "
-                                   "(5%%, 50%%, 95%% quantiles) next to the observed shares.")
+    p = sub.add_parser(
+        "prior-check",
+        help="prior predictive check of a spec on data",
+        description="Shares of every response level implied by the priors "
+        "(5%%, 50%%, 95%% quantiles) next to the observed shares.",
+    )
     p.add_argument("spec", help="model spec (TOML)")
     p.add_argument("--data", required=True, help="data file (.csv, .parquet)")
     p.add_argument("--draws", type=_positive, default=500, help="prior draws (default 500)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.set_defaults(run=_prior_check)
 
-    p = sub.add_parser("effects", help="causal effects from a saved fit",
-                       description=EFFECTS_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "effects",
+        help="causal effects from a saved fit",
+        description=EFFECTS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("fit", help="fit directory, e.g. fits/NAME")
-    p.add_argument("--estimand", default="total",
-                   choices=["total", "predict", "mediation", "conversion", "attribution",
-                            "pathways", "poststratify"], help="what to compute (default: total)")
-    p.add_argument("--intervention", action="append", metavar="TEXT",
-                   help='e.g. "reflection=1", "reflection=1,referral=0", "none" (repeatable)')
-    p.add_argument("--control", default=None, metavar="TEXT",
-                   help="the control of every contrast (default: each intervention's "
-                        "complement)")
-    p.add_argument("--by", action="append", metavar="COLUMN",
-                   help="subgroups: a factor, confounder, group, support or the wave column "
-                        "(repeatable or comma-separated)")
-    p.add_argument("--weights", choices=["none", "survey"], default="none",
-                   help="weight the survey sample (default: none)")
-    p.add_argument("--residual", choices=["posterior", "integrated"], default="posterior",
-                   help="each person's own posterior residual (default) or e ~ N(0, 1)")
-    p.add_argument("--draws", type=_positive, default=None,
-                   help="use at most this many posterior draws, evenly spaced (default: all)")
-    p.add_argument("--data", default=None,
-                   help="the raw data file, for extra columns (attribution, failed test)")
-    p.add_argument("--population", default=None,
-                   help="poststratify (and pathways): population table (.parquet, .csv), one "
-                        "row per person")
-    p.add_argument("--tau", type=float, default=0.5,
-                   help="pathways: capability-gain threshold in residual sd (default 0.5)")
+    p.add_argument(
+        "--estimand",
+        default="total",
+        choices=[
+            "total",
+            "predict",
+            "mediation",
+            "conversion",
+            "attribution",
+            "pathways",
+            "poststratify",
+        ],
+        help="what to compute (default: total)",
+    )
+    p.add_argument(
+        "--intervention",
+        action="append",
+        metavar="TEXT",
+        help='e.g. "reflection=1", "reflection=1,referral=0", "none" (repeatable)',
+    )
+    p.add_argument(
+        "--control",
+        default=None,
+        metavar="TEXT",
+        help="the control of every contrast (default: each intervention's complement)",
+    )
+    p.add_argument(
+        "--by",
+        action="append",
+        metavar="COLUMN",
+        help="subgroups: a factor, confounder, group, support or the wave column "
+        "(repeatable or comma-separated)",
+    )
+    p.add_argument(
+        "--weights",
+        choices=["none", "survey"],
+        default="none",
+        help="weight the survey sample (default: none)",
+    )
+    p.add_argument(
+        "--residual",
+        choices=["posterior", "integrated"],
+        default="posterior",
+        help="each person's own posterior residual (default) or e ~ N(0, 1)",
+    )
+    p.add_argument(
+        "--draws",
+        type=_positive,
+        default=None,
+        help="use at most this many posterior draws, evenly spaced (default: all)",
+    )
+    p.add_argument(
+        "--data",
+        default=None,
+        help="the raw data file, for extra columns (attribution, failed test)",
+    )
+    p.add_argument(
+        "--population",
+        default=None,
+        help="poststratify (and pathways): population table (.parquet, .csv), one row per person",
+    )
+    p.add_argument(
+        "--tau",
+        type=float,
+        default=0.5,
+        help="pathways: capability-gain threshold in residual sd (default 0.5)",
+    )
     p.add_argument("--out", default=None, help="write the table (.csv, .json) or draws (.nc)")
     p.set_defaults(run=_effects)
     _add_report_commands(sub)
@@ -339,28 +462,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_report_commands(sub) -> None:
     """The `report` and `compare` subcommands (capmodel.report)."""
-    p = sub.add_parser("report", help="write the HTML posterior report of a saved fit",
-                       description=REPORT_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "report",
+        help="write the HTML posterior report of a saved fit",
+        description=REPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("fit", help="fit directory written by `capmodel fit`, e.g. fits/NAME")
     p.add_argument("--out", default=None, help="output file (default: FIT/report.html)")
-    p.add_argument("--ppc-draws", type=_positive, default=200,
-                   help="posterior draws replicated for the predictive checks (default 200)")
-    p.add_argument("--effect-draws", type=_positive, default=100,
-                   help="posterior draws the Effects section is computed from (default 100)")
-    p.add_argument("--reference", default="auto",
-                   help="table of published figures: 'auto' (by the data's columns), "
-                        "'none', or a name such as cep2021")
+    p.add_argument(
+        "--ppc-draws",
+        type=_positive,
+        default=200,
+        help="posterior draws replicated for the predictive checks (default 200)",
+    )
+    p.add_argument(
+        "--effect-draws",
+        type=_positive,
+        default=100,
+        help="posterior draws the Effects section is computed from (default 100)",
+    )
+    p.add_argument(
+        "--reference",
+        default="auto",
+        help="table of published figures: 'auto' (by the data's columns), "
+        "'none', or a name such as cep2021",
+    )
     p.set_defaults(run=_report)
 
-    p = sub.add_parser("compare", help="compare saved fits by LOO (HTML page)",
-                       description=COMPARE_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "compare",
+        help="compare saved fits by LOO (HTML page)",
+        description=COMPARE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("fits", nargs="+", help="two or more fit directories")
     p.add_argument("--out", required=True, help="output file, e.g. fits/compare.html")
-    p.add_argument("--responses", choices=["auto", "all", "realisations"], default="auto",
-                   help="responses compared on (default auto: all when the models share "
-                        "them, else the realisations)")
+    p.add_argument(
+        "--responses",
+        choices=["auto", "all", "realisations"],
+        default="auto",
+        help="responses compared on (default auto: all when the models share "
+        "them, else the realisations)",
+    )
     p.set_defaults(run=_compare)
 
 

@@ -78,8 +78,13 @@ def schema() -> Schema:
     return _schema()
 
 
-SMALL_FIT_SETTINGS = {"draws": 500, "tune": 500, "chains": 2, "progressbar": False,
-                      "verbose": False}
+SMALL_FIT_SETTINGS = {
+    "draws": 500,
+    "tune": 500,
+    "chains": 2,
+    "progressbar": False,
+    "verbose": False,
+}
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +107,9 @@ def small_fit_residuals(sim, spec):
     ``residual_draws``): for the tests that compare against the residual draws."""
     import capmodel
 
-    return capmodel.fit(spec, sim.survey, seed=5, keep_residuals=SMALL_FIT_SETTINGS["draws"],
-                        **SMALL_FIT_SETTINGS)
+    return capmodel.fit(
+        spec, sim.survey, seed=5, keep_residuals=SMALL_FIT_SETTINGS["draws"], **SMALL_FIT_SETTINGS
+    )
 
 
 @pytest.fixture(scope="session")

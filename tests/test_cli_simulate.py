@@ -56,12 +56,15 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["simulate", "--n", "0", "--out", "x"], "expected a number >= 1"),
-    (["simulate", "--n", "abc", "--out", "x"], "expected a whole number"),
-    (["simulate", "--waves", "3", "--out", "x"], "invalid choice: 3"),
-    (["simulate", "--scenario", "nope", "--out", "x"], "invalid choice: 'nope'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["simulate", "--n", "0", "--out", "x"], "expected a number >= 1"),
+        (["simulate", "--n", "abc", "--out", "x"], "expected a whole number"),
+        (["simulate", "--waves", "3", "--out", "x"], "invalid choice: 3"),
+        (["simulate", "--scenario", "nope", "--out", "x"], "invalid choice: 'nope'"),
+    ],
+)
 def test_bad_arguments_give_clear_messages(args, message, capsys):
     with pytest.raises(SystemExit) as exc:
         main(args)
@@ -70,10 +73,19 @@ def test_bad_arguments_give_clear_messages(args, message, capsys):
 
 
 def test_help_is_readable_from_the_installed_command():
-    res = subprocess.run([sys.executable, "-m", "capmodel", "simulate", "--help"],
-                         capture_output=True, text=True, check=True)
-    for words in ("population.parquet", "survey.parquet", "truth/persons.parquet", "--seed",
-                  "--waves"):
+    res = subprocess.run(
+        [sys.executable, "-m", "capmodel", "simulate", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for words in (
+        "population.parquet",
+        "survey.parquet",
+        "truth/persons.parquet",
+        "--seed",
+        "--waves",
+    ):
         assert words in res.stdout
 
 

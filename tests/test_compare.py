@@ -19,8 +19,9 @@ XSS = "<script>window.__xss=1</script>"
 
 
 def _spec(latent=True, indicators=("a", "b"), realisations=("r1", "r2"), name="m"):
-    return SimpleNamespace(latent=latent, indicators=indicators if latent else (),
-                           realisations=realisations, name=name)
+    return SimpleNamespace(
+        latent=latent, indicators=indicators if latent else (), realisations=realisations, name=name
+    )
 
 
 def test_responses_compared_on():
@@ -32,8 +33,10 @@ def test_responses_compared_on():
     used, _, warnings = choose_responses([_spec(), _spec(realisations=("r1",), latent=False)])
     assert used == "all" and "different sets of responses" in warnings[0]
     assert choose_responses(mixed, "realisations")[0] == "realisations"
-    assert "different realisations" in choose_responses(
-        [_spec(), _spec(realisations=("r3",))], "realisations")[2][0]
+    assert (
+        "different realisations"
+        in choose_responses([_spec(), _spec(realisations=("r3",))], "realisations")[2][0]
+    )
     with pytest.raises(ValueError, match="responses"):
         choose_responses(same, "nope")
 
@@ -42,15 +45,24 @@ def _loo(ll: np.ndarray):
     import arviz as az
 
     da = xr.DataArray(ll, dims=("chain", "draw", "person"))
-    tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"a": da.isel(person=0)}),
-                                  "log_likelihood": xr.Dataset({"person_loglik": da})})
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset({"a": da.isel(person=0)}),
+            "log_likelihood": xr.Dataset({"person_loglik": da}),
+        }
+    )
     return az.loo(tree, pointwise=True)
 
 
 def _fake_fit(data_hash="h", verdict="pass"):
-    return SimpleNamespace(manifest={"data": {"hash": data_hash, "n_persons": 60},
-                                     "settings": {"chains": 2, "draws": 200}},
-                           diagnostics=SimpleNamespace(verdict=verdict), spec=_spec())
+    return SimpleNamespace(
+        manifest={
+            "data": {"hash": data_hash, "n_persons": 60},
+            "settings": {"chains": 2, "draws": 200},
+        },
+        diagnostics=SimpleNamespace(verdict=verdict),
+        spec=_spec(),
+    )
 
 
 def test_warnings_of_an_unreliable_comparison():
@@ -69,12 +81,16 @@ def test_warnings_of_an_unreliable_comparison():
     c = assemble(["A", "F"], [_fake_fit(), _fake_fit()], {"A": good, "F": far}, "all", [], [])
     assert c.reliable and c.table.loc[0, "model"] == "A"
     assert c.table.loc[1, "elpd_diff"] == pytest.approx(-30.0, abs=1.0)
-    c = assemble(["A", "S"], [_fake_fit(), _fake_fit("other", "fail")], {"A": far, "S": bad},
-                 "all", [], [])
+    c = assemble(
+        ["A", "S"], [_fake_fit(), _fake_fit("other", "fail")], {"A": far, "S": bad}, "all", [], []
+    )
     text = " ".join(c.warnings)
     assert "different data" in text and "FAILED" in text and "Pareto k above" in text
-    assert c.table.set_index("model").loc["S", "k_bad"] + \
-        c.table.set_index("model").loc["S", "k_very_bad"] >= 1
+    assert (
+        c.table.set_index("model").loc["S", "k_bad"]
+        + c.table.set_index("model").loc["S", "k_very_bad"]
+        >= 1
+    )
 
 
 def _cheap_loglik(fit, responses="all"):
@@ -92,16 +108,21 @@ def test_compare_page_end_to_end(small_fit_residuals, tmp_path):
     other.manifest["data"]["hash"] = "0" * 64
     other.manifest["diagnostics"]["verdict"] = "approximate"
     out = tmp_path / "cmp" / "compare.html"
-    c = compare({"small <b>fit</b>": small_fit, "copy é": other}, out=out,
-                loglik=_cheap_loglik)
+    c = compare({"small <b>fit</b>": small_fit, "copy é": other}, out=out, loglik=_cheap_loglik)
     assert any("copy é: an APPROXIMATE (ADVI) fit" in w for w in c.warnings)
     assert c.path == out and c.responses == "all"
     assert sorted(p.name for p in out.parent.iterdir()) == ["compare.html"]
     html = out.read_text(encoding="utf-8")
     assert "small &lt;b&gt;fit&lt;/b&gt;" in html and "<b>fit" not in html and "copy é" in html
     assert "UNRELIABLE comparison" in html and "different data" in html
-    for column in ("elpd", "SE", "elpd difference", "dSE", "weight (stacking)",
-                   "k above threshold (bad)"):
+    for column in (
+        "elpd",
+        "SE",
+        "elpd difference",
+        "dSE",
+        "weight (stacking)",
+        "k above threshold (bad)",
+    ):
         assert f"<th>{column}</th>" in html
     assert "<script" not in html and html.count("<svg ") == 1
     assert set(c.table["model"]) == {"small <b>fit</b>", "copy é"}
@@ -154,21 +175,24 @@ def test_person_log_likelihood_without_a_latent_capability(sim):
     point = model.initial_point()
     rng = np.random.default_rng(3)
     draws = [{k: v + rng.normal(0, 0.2, np.shape(v)) for k, v in point.items()} for _ in range(2)]
-    constrained = [model.compile_fn(model.free_RVs, inputs=model.value_vars,
-                                    on_unused_input="ignore")(d) for d in draws]
-    values = {rv.name: np.stack([c[i] for c in constrained])[None]
-              for i, rv in enumerate(model.free_RVs)}
+    constrained = [
+        model.compile_fn(model.free_RVs, inputs=model.value_vars, on_unused_input="ignore")(d)
+        for d in draws
+    ]
+    values = {
+        rv.name: np.stack([c[i] for c in constrained])[None] for i, rv in enumerate(model.free_RVs)
+    }
 
     def dims(name: str, ndim: int) -> tuple:
         named = tuple(model.named_vars_to_dims.get(name, ()))
         return named if len(named) == ndim else tuple(f"{name}_{i}" for i in range(ndim))
 
-    post = xr.Dataset({k: (("chain", "draw", *dims(k, v.ndim - 2)), v)
-                       for k, v in values.items()})
+    post = xr.Dataset({k: (("chain", "draw", *dims(k, v.ndim - 2)), v) for k, v in values.items()})
     fake = SimpleNamespace(spec=spec, data=data.dataset, posterior=post)
     ll = person_log_likelihood(fake, draws=None)
-    terms = pm.compute_log_likelihood(xr.DataTree.from_dict({"posterior": post}), model=model,
-                                      progressbar=False)["log_likelihood"]["y_realisation"]
+    terms = pm.compute_log_likelihood(
+        xr.DataTree.from_dict({"posterior": post}), model=model, progressbar=False
+    )["log_likelihood"]["y_realisation"]
     rows = design.realisation_obs()[0]
     n = len(design.person_labels)
     for d in range(2):

@@ -21,8 +21,9 @@ def test_readme_script_runs(tmp_path, monkeypatch):
     script = re.search(r"```python\n(.*?)```", text, re.S).group(1)
     assert len(script.strip().splitlines()) <= 10
     monkeypatch.chdir(tmp_path)
-    script = script.replace('simulate("cep2021", seed=1)',
-                            'simulate("cep2021", seed=1, n_population=5000)')
+    script = script.replace(
+        'simulate("cep2021", seed=1)', 'simulate("cep2021", seed=1, n_population=5000)'
+    )
     exec(compile(script, "README.md", "exec"), {})
     assert (tmp_path / "fits" / "mydata" / "survey.parquet").exists()
 

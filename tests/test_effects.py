@@ -63,10 +63,8 @@ def _model_probabilities(spec, design, values: dict[str, np.ndarray]) -> np.ndar
     PyMC graph with its free variables set to ``values``."""
     model = build_model(spec, design, generative=True).model
     p = model["y_realisation"].owner.inputs[-1]
-    repl = {rv: pt.constant(np.asarray(values[rv.name], dtype=rv.dtype))
-            for rv in model.free_RVs}
-    return pytensor.function([], graph_replace([p], repl, strict=False)[0],
-                             mode="FAST_COMPILE")()
+    repl = {rv: pt.constant(np.asarray(values[rv.name], dtype=rv.dtype)) for rv in model.free_RVs}
+    return pytensor.function([], graph_replace([p], repl, strict=False)[0], mode="FAST_COMPILE")()
 
 
 def test_recomputed_probabilities_equal_the_models_own(small_fit_residuals, em):
@@ -74,11 +72,16 @@ def test_recomputed_probabilities_equal_the_models_own(small_fit_residuals, em):
     rows, cols, _ = em.design.realisation_obs()
     for chain, draw in ((0, 17), (1, 250)):
         values = {v: fit.posterior[v].values[chain, draw] for v in fit.posterior.data_vars}
-        values["capability_residual"] = fit.residual_draws["capability_residual"].values[
-            chain, draw].astype(np.float64)
+        values["capability_residual"] = (
+            fit.residual_draws["capability_residual"].values[chain, draw].astype(np.float64)
+        )
         expected = _model_probabilities(fit.spec, em.design, values)
-        params = posterior_params(fit.posterior.isel(chain=[chain], draw=[draw]),
-                                  em.spec, em.design, residuals=fit.residual_draws)
+        params = posterior_params(
+            fit.posterior.isel(chain=[chain], draw=[draw]),
+            em.spec,
+            em.design,
+            residuals=fit.residual_draws,
+        )
         model = fx.EffectModel(em.spec, em.design, params, em.units)
         pred = next(model.predictors())
         mine, w = pred.node_probabilities(em.units.supports)
@@ -95,9 +98,11 @@ def test_no_latent_model_probabilities_equal_the_models_own(small_fit, em):
     params = posterior_params(post, spec, design)
     assert params.rho is None and params.residual is None
     values = {v: small_fit.posterior[v].values[0, 5] for v in small_fit.posterior.data_vars}
-    values["realisation_intercept_c"] = (params.alpha[0]
-                                         + params.direct[0] @ design.direct_x.mean(axis=0)
-                                         + params.zeta[0] @ design.realisation_x.mean(axis=0))
+    values["realisation_intercept_c"] = (
+        params.alpha[0]
+        + params.direct[0] @ design.direct_x.mean(axis=0)
+        + params.zeta[0] @ design.realisation_x.mean(axis=0)
+    )
     expected = _model_probabilities(spec, design, values)
     model = fx.EffectModel(spec, design, params, sample_units(spec, small_fit.data, design))
     pr, _ = next(model.predictors()).node_probabilities(model.units.supports)
@@ -116,8 +121,9 @@ def test_te_equals_nde_plus_nie_exactly_and_matches_total_effects(em, totals):
     np.testing.assert_allclose(d.te.values, (d.nde + d.nie).values, rtol=0, atol=1e-14)
     all_rows = d.by_variable.values == "all"
     te_total = totals.draws["difference"].sel(contrast=list(d.contrast.values))
-    np.testing.assert_allclose(d.te.values[:, :, all_rows], te_total.values[:, :, :1],
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        d.te.values[:, :, all_rows], te_total.values[:, :, :1], rtol=0, atol=1e-12
+    )
     prop = med.table[med.table["quantity"] == "proportion_mediated"]
     te = med.table[med.table["quantity"] == "te"]
     unclear = (te["lower"].to_numpy() <= 0) & (te["upper"].to_numpy() >= 0)
@@ -134,8 +140,12 @@ def test_a_support_with_no_effect_has_exactly_zero_effects(em):
     beta[:, k] = 0.0
     direct = p.direct.copy()
     direct[:, :, list(em.design.direct_supports).index("reflection")] = 0.0
-    null = fx.EffectModel(em.spec, em.design, dataclasses.replace(
-        p, beta=beta, conversion=conv, direct=direct).take(slice(0, 60)), em.units)
+    null = fx.EffectModel(
+        em.spec,
+        em.design,
+        dataclasses.replace(p, beta=beta, conversion=conv, direct=direct).take(slice(0, 60)),
+        em.units,
+    )
     te = fx.total_effects(null, supports=["reflection"], cep=False, by=["qualification"])
     assert np.abs(te.draws["difference"].values).max() < 1e-15
     med = fx.mediation(null, supports=["reflection"], cep=False)
@@ -150,14 +160,14 @@ def test_no_cep_equals_observed_when_nobody_had_support(em):
     units = dataclasses.replace(em.units, supports=np.zeros_like(em.units.supports))
     model = fx.EffectModel(em.spec, em.design, em.params.take(slice(0, 50)), units)
     pr = fx.predict(model, ["observed", "none"]).draws["predicted"]
-    np.testing.assert_array_equal(pr.sel(intervention="observed").values,
-                                  pr.sel(intervention="none").values)
+    np.testing.assert_array_equal(
+        pr.sel(intervention="observed").values, pr.sel(intervention="none").values
+    )
     te = fx.total_effects(model, supports=[], cep=True)
     assert np.abs(te.draws["difference"].values).max() == 0.0
 
 
-def test_integrated_fit_path_and_integrated_residual_agree_with_own_draws(em, em_draws,
-                                                                           small_fit):
+def test_integrated_fit_path_and_integrated_residual_agree_with_own_draws(em, em_draws, small_fit):
     """The same fit without its residual draws (as saved by default, or an integrated-residual
     fit): each person's residual is integrated over its own posterior by quadrature; the TE is
     the same up to Monte Carlo error. With e ~ N(0, 1) for everyone, still close (the sample
@@ -166,10 +176,13 @@ def test_integrated_fit_path_and_integrated_residual_agree_with_own_draws(em, em
     assert few.residual is not None and em.params.residual is None
     base = fx.EffectModel(em.spec, em.design, few, em.units)
     quad = fx.EffectModel(em.spec, em.design, dataclasses.replace(few, residual=None), em.units)
-    integ = fx.EffectModel(em.spec, em.design, few, sample_units(
-        em.spec, small_fit.data, em.design, residual="integrated"))
-    a, b, c = (fx.total_effects(m).draws["difference"].values[:, :, 0]
-               for m in (base, quad, integ))
+    integ = fx.EffectModel(
+        em.spec,
+        em.design,
+        few,
+        sample_units(em.spec, small_fit.data, em.design, residual="integrated"),
+    )
+    a, b, c = (fx.total_effects(m).draws["difference"].values[:, :, 0] for m in (base, quad, integ))
     assert "quadrature" in quad.residual_text and "Normal(0, 1)" in integ.residual_text
     assert np.abs(a.mean(0) - b.mean(0)).max() < 0.002
     assert np.abs(a.mean(0) - c.mean(0)).max() < 0.01
@@ -187,8 +200,11 @@ def test_intervals_cover_the_true_sample_total_effects(totals, truth):
     t = t[(t["quantity"] == "difference") & (t["by_variable"] == "all")]
     covered = []
     for _, row in t.iterrows():
-        pair = (("observed", "none") if row["contrast"] == "cep"
-                else ({row["contrast"]: 1}, {row["contrast"]: 0}))
+        pair = (
+            ("observed", "none")
+            if row["contrast"] == "cep"
+            else ({row["contrast"]: 1}, {row["contrast"]: 0})
+        )
         value = truth.total_effect(*pair)[row["outcome"]]
         covered.append(row["lower"] <= value <= row["upper"])
     assert len(covered) == 35
@@ -198,13 +214,17 @@ def test_intervals_cover_the_true_sample_total_effects(totals, truth):
 
 
 def test_mediation_intervals_cover_the_true_sample_values(em, truth):
-    med = fx.mediation(fx.EffectModel(em.spec, em.design, em.params.take(slice(0, 300, 2)),
-                                      em.units)).table
+    med = fx.mediation(
+        fx.EffectModel(em.spec, em.design, em.params.take(slice(0, 300, 2)), em.units)
+    ).table
     med = med[(med["by_variable"] == "all") & med["quantity"].isin(["nde", "nie"])]
     covered = []
     for _, row in med.iterrows():
-        pair = (("observed", "none") if row["contrast"] == "cep"
-                else ({row["contrast"]: 1}, {row["contrast"]: 0}))
+        pair = (
+            ("observed", "none")
+            if row["contrast"] == "cep"
+            else ({row["contrast"]: 1}, {row["contrast"]: 0})
+        )
         value = truth.mediation(*pair)[row["outcome"]][row["quantity"]]
         covered.append(row["lower"] <= value <= row["upper"])
     assert np.mean(covered) >= 0.75, np.mean(covered)
@@ -217,8 +237,11 @@ def test_conversion_effects_contrasts_and_truth(em, truth, small_fit):
     covered = (eff["lower"] <= values) & (values <= eff["upper"])
     assert covered.mean() >= 0.8, eff.assign(truth=values)
     # a contrast vs the reference level is exactly the conversion coefficient
-    row = t[(t["quantity"] == "contrast_vs_reference") & (t["support"] == "reflection")
-            & (t["level"] == "bac5plus")].iloc[0]
+    row = t[
+        (t["quantity"] == "contrast_vs_reference")
+        & (t["support"] == "reflection")
+        & (t["level"] == "bac5plus")
+    ].iloc[0]
     term = em.design.conversion_terms.index("reflection:qualification[bac5plus]")
     assert row["mean"] == pytest.approx(em.params.conversion[:, term].mean(), abs=1e-12)
     # prob_best is a distribution over the levels of each factor
@@ -237,13 +260,13 @@ def test_attribution_covers_truth_and_shows_the_self_report(em, truth, sim):
     assert overall["pn_lower"] <= truth.necessity_share() <= overall["pn_upper"]
     assert 0 < overall["pn_lower"] < overall["pn_upper"] < 1
     changed = sim.survey[list(em.design.realisations)].max(axis=1) == 1
-    assert overall["self_reported"] == pytest.approx(sim.survey.loc[changed,
-                                                                    "attribution"].mean())
+    assert overall["self_reported"] == pytest.approx(sim.survey.loc[changed, "attribution"].mean())
     assert overall["n_changers"] == changed.sum()
     # nobody whose CEP gave nothing can owe it a change
     persons = res.extra["persons"].set_index("person")
-    none = sim.survey.loc[changed & (sim.survey[list(SUPPORTS)].sum(axis=1) == 0),
-                          "person_id"].astype(str)
+    none = sim.survey.loc[
+        changed & (sim.survey[list(SUPPORTS)].sum(axis=1) == 0), "person_id"
+    ].astype(str)
     assert len(none) > 10 and (persons.loc[none, "pn_mean"] == 0).all()
 
 
@@ -276,10 +299,12 @@ def test_post_stratified_pathway_shares(em, sim):
     against 0.336): with so few respondents the assignment sub-model removes only part of the
     survey's over-representation of supported people. Full-size coverage: docs/validation.md
     (block "MRP pathway share")."""
-    model = fx.EffectModel(em.spec, em.design, em.params.take(slice(0, 300, 5)), em.units,
-                           data=em.data)
-    res = fx.pathways(model, data=sim.survey, by=["service_level", "maturity"],
-                      population=sim.population, seed=2)
+    model = fx.EffectModel(
+        em.spec, em.design, em.params.take(slice(0, 300, 5)), em.units, data=em.data
+    )
+    res = fx.pathways(
+        model, data=sim.survey, by=["service_level", "maturity"], population=sim.population, seed=2
+    )
     ps = res.extra["poststratified"]
     assert set(ps["by_variable"]) == {"all", "service_level"}  # maturity: not a cell variable
     overall = ps[ps["by_variable"] == "all"].set_index("type")
@@ -296,8 +321,9 @@ def test_post_stratified_pathway_shares(em, sim):
 
 
 def test_subgroups_weights_and_outputs(em, small_fit, tmp_path):
-    res = fx.total_effects(em, contrasts=["referral=1", ("none", "observed")],
-                           by=["company_size", "operator"])
+    res = fx.total_effects(
+        em, contrasts=["referral=1", ("none", "observed")], by=["company_size", "operator"]
+    )
     t = res.table
     assert set(t["contrast"]) == {"referral", "none vs observed"}
     levels = set(t.loc[t["by_variable"] == "company_size", "by_level"])
@@ -305,8 +331,12 @@ def test_subgroups_weights_and_outputs(em, small_fit, tmp_path):
     ratio = t[t["quantity"] == "ratio"]
     assert (ratio["mean"] > 0).all()
     # CEP removed: everything drops
-    drop = t[(t["contrast"] == "none vs observed") & (t["quantity"] == "difference")
-             & (t["by_variable"] == "all") & (t["outcome"] == "any_realisation")]
+    drop = t[
+        (t["contrast"] == "none vs observed")
+        & (t["quantity"] == "difference")
+        & (t["by_variable"] == "all")
+        & (t["outcome"] == "any_realisation")
+    ]
     assert drop["upper"].iloc[0] < 0
     # survey weights: the weighted population mean of the per-row predictions
     w = fx.predict(small_fit, ["observed"], weights="survey", draws=30)
@@ -342,8 +372,10 @@ def test_thinning_and_chunking_do_not_change_results(em, small_fit):
 
 
 def test_interventions_are_parsed_and_checked():
-    assert parse_intervention("reflection=1, referral=0").values == (("reflection", 1),
-                                                                      ("referral", 0))
+    assert parse_intervention("reflection=1, referral=0").values == (
+        ("reflection", 1),
+        ("referral", 0),
+    )
     assert parse_intervention("none").name == "none"
     assert parse_intervention("observed").name == "observed"
     assert parse_intervention({"referral": 1}).complement().name == "referral=0"
@@ -360,8 +392,23 @@ def test_interventions_are_parsed_and_checked():
 
 def test_cli_effects(saved_small_fit, sim, tmp_path, capsys):
     out = tmp_path / "table.csv"
-    assert main(["effects", str(saved_small_fit), "--intervention", "reflection=1", "--by",
-                 "qualification", "--draws", "40", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "effects",
+                str(saved_small_fit),
+                "--intervention",
+                "reflection=1",
+                "--by",
+                "qualification",
+                "--draws",
+                "40",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "each person's own residual" in printed and "written to" in printed
     t = pd.read_csv(out)
@@ -370,14 +417,26 @@ def test_cli_effects(saved_small_fit, sim, tmp_path, capsys):
     assert main(["effects", str(saved_small_fit), "--intervention", "reflexion=1"]) == 1
     err = capsys.readouterr().err
     assert "unknown support(s) ['reflexion']" in err and "'referral'" in err
-    assert main(["effects", str(saved_small_fit), "--intervention", "none", "--by",
-                 "qualif"]) == 1
+    assert main(["effects", str(saved_small_fit), "--intervention", "none", "--by", "qualif"]) == 1
     err = capsys.readouterr().err
     assert "cannot split by 'qualif'" in err and "'qualification'" in err
     population = tmp_path / "population.parquet"
     sim.population.to_parquet(population)
-    assert main(["effects", str(saved_small_fit), "--estimand", "pathways", "--population",
-                 str(population), "--draws", "10"]) == 0
+    assert (
+        main(
+            [
+                "effects",
+                str(saved_small_fit),
+                "--estimand",
+                "pathways",
+                "--population",
+                str(population),
+                "--draws",
+                "10",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "poststratified:" in printed and "dense (gain converted)" in printed
 
@@ -394,15 +453,18 @@ def test_post_stratification_margins(em, sim):
     below the raw survey means' and within 40% of the weighted means', and it corrects the
     largest biases (training, any). The per-item criterion itself is tested where the survey's
     selection exceeds the noise: tests/test_mrp_acceptance.py (scenario cep2021_regional)."""
-    model = fx.EffectModel(em.spec, em.design, em.params.take(slice(0, 300, 5)), em.units,
-                           data=em.data)
-    res = fx.poststratify(model, sim.population, interventions=["observed", "none"],
-                          by=["service_level"], seed=3)
+    model = fx.EffectModel(
+        em.spec, em.design, em.params.take(slice(0, 300, 5)), em.units, data=em.data
+    )
+    res = fx.poststratify(
+        model, sim.population, interventions=["observed", "none"], by=["service_level"], seed=3
+    )
     comp = res.extra["comparison"]
     comp = comp[comp["by_variable"] == "all"].set_index("outcome")
     true = pd.Series(population_margins(sim)).reindex(comp.index)
-    err = pd.DataFrame({k: (comp[k] - true).abs() for k in ("survey_raw", "survey_weighted",
-                                                            "mrp_mean")})
+    err = pd.DataFrame(
+        {k: (comp[k] - true).abs() for k in ("survey_raw", "survey_weighted", "mrp_mean")}
+    )
     covers = (comp["mrp_lower"] <= true) & (true <= comp["mrp_upper"])
     assert covers.sum() >= 6, comp.assign(truth=true)  # sector_change is missed: see above
     assert err["mrp_mean"].sum() < err["survey_raw"].sum()

@@ -45,13 +45,21 @@ def test_same_seed_same_draws_other_seed_other_draws(sim, spec, capsys):
     assert kept.dtype == np.float32 and kept.sizes["draw"] == 200
     assert kept["draw"].values[[0, -1]].tolist() == [0, n - 1]
     np.testing.assert_array_equal(
-        kept.values, full.residual_draws["capability_residual"].sel(draw=kept["draw"]).values)
+        kept.values, full.residual_draws["capability_residual"].sel(draw=kept["draw"]).values
+    )
     assert again.manifest["residuals"] == {
-        "variable": "capability_residual", "stored": True, "group": "residual_draws",
-        "draws_per_chain": 200, "of_draws_per_chain": n, "dtype": "float32"}
+        "variable": "capability_residual",
+        "stored": True,
+        "group": "residual_draws",
+        "draws_per_chain": 200,
+        "of_draws_per_chain": n,
+        "dtype": "float32",
+    }
     other = capmodel.fit(spec, sim.survey, seed=6, **{**SETTINGS, "draws": 50, "tune": 50})
-    assert not np.array_equal(other.posterior["support_effect"].values[:, :50],
-                              full.posterior["support_effect"].values[:, :50])
+    assert not np.array_equal(
+        other.posterior["support_effect"].values[:, :50],
+        full.posterior["support_effect"].values[:, :50],
+    )
     assert "sampling" not in capsys.readouterr().err  # verbose=False: no stage lines
 
 
@@ -82,16 +90,19 @@ def test_save_load_round_trip(small_fit, small_fit_residuals, tmp_path):
         path = f.save(tmp_path / name)
         loaded = capmodel.load(path)
         assert set(loaded.idata.children) == set(f.idata.children)
-        for group in {"posterior", "sample_stats", "observed_data", "data",
-                      "residual_draws"} & set(f.idata.children):
-            xr.testing.assert_identical(loaded.idata[group].to_dataset(),
-                                        f.idata[group].to_dataset())
+        for group in {"posterior", "sample_stats", "observed_data", "data", "residual_draws"} & set(
+            f.idata.children
+        ):
+            xr.testing.assert_identical(
+                loaded.idata[group].to_dataset(), f.idata[group].to_dataset()
+            )
         assert loaded.manifest == f.manifest
         assert loaded.spec == f.spec
         assert loaded.diagnostics == f.diagnostics
     assert loaded.residual_draws["capability_residual"].dtype == np.float32
-    extra = ((tmp_path / "with_residuals" / "fit.nc").stat().st_size
-             - (tmp_path / "fit" / "fit.nc").stat().st_size)
+    extra = (tmp_path / "with_residuals" / "fit.nc").stat().st_size - (
+        tmp_path / "fit" / "fit.nc"
+    ).stat().st_size
     # chain x draw x person, float32
     assert extra == pytest.approx(2 * SETTINGS["draws"] * 1298 * 4, rel=0.05)
 
@@ -142,8 +153,10 @@ def test_fit_prints_each_stage_on_stderr(sim, spec, capsys):
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
     stages = ("read", "validate", "build", "compile", "sampling", "diagnostics")
-    at = {s: [i for i, line in enumerate(lines) if re.match(rf"{s} \d+\.\d s\b", line)]
-          for s in stages}
+    at = {
+        s: [i for i, line in enumerate(lines) if re.match(rf"{s} \d+\.\d s\b", line)]
+        for s in stages
+    }
     assert all(len(at[s]) == 1 for s in stages), lines
     assert [at[s][0] for s in stages] == sorted(at[s][0] for s in stages), lines
     assert any(line.startswith("validate") and "1,298 persons" in line for line in lines)
@@ -158,8 +171,16 @@ def test_advi_preview_is_approximate_everywhere(sim, spec, tmp_path, capsys, mon
     from capmodel import cli
     from capmodel.report import report
 
-    f = capmodel.fit(spec, sim.survey, method="advi", iterations=1500, draws=50, chains=2,
-                     seed=3, progressbar=False)
+    f = capmodel.fit(
+        spec,
+        sim.survey,
+        method="advi",
+        iterations=1500,
+        draws=50,
+        chains=2,
+        seed=3,
+        progressbar=False,
+    )
     m = f.manifest
     assert m["method"] == "advi" and m["approximate"] is True and f.approximate
     assert m["advi"]["iterations"] <= 1500 and np.isfinite(m["advi"]["final_loss"])
@@ -174,25 +195,54 @@ def test_advi_preview_is_approximate_everywhere(sim, spec, tmp_path, capsys, mon
     loaded = load_fit(f.save(tmp_path / "advi"))
     assert loaded.manifest == m and loaded.approximate
     xr.testing.assert_identical(loaded.posterior, f.posterior)
-    html = report(loaded, tmp_path / "advi.html", include=("run", "convergence")
-                  ).read_text(encoding="utf-8")
-    top = html[html.index('<div class="banner warn" id="banner"'):html.index("<header>")]
+    html = report(loaded, tmp_path / "advi.html", include=("run", "convergence")).read_text(
+        encoding="utf-8"
+    )
+    top = html[html.index('<div class="banner warn" id="banner"') : html.index("<header>")]
     assert "APPROXIMATE (ADVI): not for inference" in top
     assert '<span class="badge warn">APPROXIMATE</span>' in html
     assert "PASS" not in html and "R-hat</th>" not in html
     te = capmodel.effects.total_effects(loaded, supports=["referral"], cep=False, draws=10)
     assert np.isfinite(te.table["mean"]).all()
     monkeypatch.setattr(capmodel.fitting, "fit", lambda *a, **k: f)
-    assert cli.main(["fit", "models/capability.toml", "--data", "unused.parquet", "--out",
-                     str(tmp_path / "cli"), "--method", "advi"]) == 0
+    assert (
+        cli.main(
+            [
+                "fit",
+                "models/capability.toml",
+                "--data",
+                "unused.parquet",
+                "--out",
+                str(tmp_path / "cli"),
+                "--method",
+                "advi",
+            ]
+        )
+        == 0
+    )
 
 
 def test_cli_fit_writes_a_loadable_fit(sim, tmp_path, capsys):
     data = tmp_path / "survey.parquet"
     sim.survey.to_parquet(data)
     out = tmp_path / "fits" / "small"
-    code = main(["fit", "models/capability.toml", "--data", str(data), "--out", str(out),
-                 "--seed", "5", "--draws", "60", "--tune", "60", "--no-progress"])
+    code = main(
+        [
+            "fit",
+            "models/capability.toml",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--seed",
+            "5",
+            "--draws",
+            "60",
+            "--tune",
+            "60",
+            "--no-progress",
+        ]
+    )
     assert code in (0, 3)  # 3 = saved, but the convergence verdict is "fail" (few draws)
     captured = capsys.readouterr()
     printed = captured.out

@@ -52,10 +52,18 @@ def problem():
     real = rng.integers(0, 2, (n_rows, 2))
     real[rng.random(real.shape) < 0.2] = -1
     layout = person_layout(person_of_row, n_persons, indicators, real)
-    cuts = [np.array([-BIG, 0.3, BIG]), np.array([-BIG, -0.5, 0.8, BIG]),
-            np.array([-BIG, -1.0, 0.2, 1.5, BIG])]
-    params = dict(theta_c=rng.normal(0, 1, n_persons), loading=np.array([1.2, 0.8, 1.5]),
-                  cuts=cuts, eta=rng.normal(-0.5, 1, (n_rows, 2)), rho=np.array([0.7, -0.4]))
+    cuts = [
+        np.array([-BIG, 0.3, BIG]),
+        np.array([-BIG, -0.5, 0.8, BIG]),
+        np.array([-BIG, -1.0, 0.2, 1.5, BIG]),
+    ]
+    params = dict(
+        theta_c=rng.normal(0, 1, n_persons),
+        loading=np.array([1.2, 0.8, 1.5]),
+        cuts=cuts,
+        eta=rng.normal(-0.5, 1, (n_rows, 2)),
+        rho=np.array([0.7, -0.4]),
+    )
     return layout, params, real
 
 
@@ -71,12 +79,25 @@ def test_quadrature_matches_brute_force_integration(problem, nodes, tol):
     layout, p, _ = problem
     width = max(c.size for c in p["cuts"])
     table = np.stack([np.concatenate([c, np.full(width - c.size, BIG)]) for c in p["cuts"]])
-    lp = person_loglik(layout, pt.as_tensor(p["theta_c"]), nodes,
-                       loading=pt.as_tensor(p["loading"]), cut_table=pt.as_tensor(table),
-                       realisation_eta=pt.as_tensor(p["eta"]),
-                       capability_loading=pt.as_tensor(p["rho"])).eval()
-    exact = _brute_force(p["theta_c"], p["loading"], p["cuts"], layout.indicator_code, p["eta"],
-                         p["rho"], layout.realisation_y, layout.row_at)
+    lp = person_loglik(
+        layout,
+        pt.as_tensor(p["theta_c"]),
+        nodes,
+        loading=pt.as_tensor(p["loading"]),
+        cut_table=pt.as_tensor(table),
+        realisation_eta=pt.as_tensor(p["eta"]),
+        capability_loading=pt.as_tensor(p["rho"]),
+    ).eval()
+    exact = _brute_force(
+        p["theta_c"],
+        p["loading"],
+        p["cuts"],
+        layout.indicator_code,
+        p["eta"],
+        p["rho"],
+        layout.realisation_y,
+        layout.row_at,
+    )
     assert lp.shape == (9,)
     np.testing.assert_allclose(lp, exact, atol=tol)
 

@@ -29,12 +29,26 @@ def test_parameters_are_named_after_their_roles(sim, spec):
     built = build_model(spec, build_design(spec, load_data(sim.survey, spec.schema)))
     m = built.model
     names = set(m.named_vars)
-    for name in ("support_effect", "conversion", "capability_covariate", "loading",
-                 "indicator_intercept", "cutpoints__cap_orientation", "realisation_intercept",
-                 "capability_loading", "direct_effect", "realisation_covariate", "time_effect",
-                 "operator_effect", "region_effect", "operator_sd", "region_sd",
-                 "realisation_operator_effect", "realisation_region_effect",
-                 "capability_residual"):
+    for name in (
+        "support_effect",
+        "conversion",
+        "capability_covariate",
+        "loading",
+        "indicator_intercept",
+        "cutpoints__cap_orientation",
+        "realisation_intercept",
+        "capability_loading",
+        "direct_effect",
+        "realisation_covariate",
+        "time_effect",
+        "operator_effect",
+        "region_effect",
+        "operator_sd",
+        "region_sd",
+        "realisation_operator_effect",
+        "realisation_region_effect",
+        "capability_residual",
+    ):
         assert name in names, name
     assert list(m.coords["support"]) == ["information", "reflection", "referral", "confidence"]
     assert "reflection:qualification[bac2]" in m.coords["conversion_term"]
@@ -53,8 +67,7 @@ def test_nested_effects_sum_to_zero_within_parent(sim, spec):
     region = next(g for g in design.groups if g.name == "region")
     draws = pm.draw(built.model["region_effect"], 3, random_seed=1)
     for p in np.unique(region.parent_of_level):
-        np.testing.assert_allclose(draws[:, region.parent_of_level == p].sum(axis=1), 0,
-                                   atol=1e-9)
+        np.testing.assert_allclose(draws[:, region.parent_of_level == p].sum(axis=1), 0, atol=1e-9)
 
 
 def test_time_effect_only_with_several_waves(spec):
@@ -111,8 +124,10 @@ def test_weighted_pseudo_likelihood_is_flagged(sim, spec):
     lp_w = built.model.compile_logp()(point)
     lp = plain.model.compile_logp()(point)
     assert np.isfinite(lp_w) and abs(lp_w - lp) > 1.0
-    assert "survey_weight_adjustment" in build_model(weighted, design,
-                                                     generative=True).model.named_vars
+    assert (
+        "survey_weight_adjustment"
+        in build_model(weighted, design, generative=True).model.named_vars
+    )
 
 
 def test_parameterisation_rule_and_override(sim, spec):
@@ -124,9 +139,12 @@ def test_parameterisation_rule_and_override(sim, spec):
     raw["groups"]["parameterisation"] = {"operator": "centred", "region": "noncentred"}
     forced = spec_from_dict(raw)
     built = build_model(forced, build_design(forced, load_data(sim.survey, forced.schema)))
-    assert built.parameterisation == {"operator": "centred", "region": "noncentred",
-                                      "realisation_operator": "centred",
-                                      "realisation_region": "noncentred"}
+    assert built.parameterisation == {
+        "operator": "centred",
+        "region": "noncentred",
+        "realisation_operator": "centred",
+        "realisation_region": "noncentred",
+    }
     assert "operator_effect" in [v.name for v in built.model.free_RVs]
     assert "region_effect_z__within0" in [v.name for v in built.model.free_RVs]
     # the realisation equations' effects alone
@@ -157,9 +175,11 @@ def test_auto_rule_decides_each_equation_from_its_own_information(sim, spec):
     op = next(g for g in d.groups if g.name == "operator")
     events = rare_side_per_level(op.of_row, len(op.labels), d.realisation_y)
     assert built.parameterisation["operator"] == (
-        "centred" if op.persons_per_level.min() >= CENTRED_MIN_INFORMATION else "noncentred")
+        "centred" if op.persons_per_level.min() >= CENTRED_MIN_INFORMATION else "noncentred"
+    )
     assert built.parameterisation["realisation_operator"] == (
-        "centred" if events.min() >= CENTRED_MIN_INFORMATION else "noncentred")
+        "centred" if events.min() >= CENTRED_MIN_INFORMATION else "noncentred"
+    )
 
 
 def test_model_without_latent_capability(sim):
@@ -175,8 +195,9 @@ def test_prior_check_cli_reports_every_response_level(sim, tmp_path, capsys):
 
     data = tmp_path / "survey.parquet"
     sim.survey.to_parquet(data)
-    assert main(["prior-check", "models/capability.toml", "--data", str(data),
-                 "--draws", "50"]) == 0
+    assert (
+        main(["prior-check", "models/capability.toml", "--data", str(data), "--draws", "50"]) == 0
+    )
     out = capsys.readouterr().out
     for words in ("training", "cap_orientation", "a_little", "prior_q05", "observed"):
         assert words in out
@@ -188,8 +209,11 @@ def test_prior_check_of_an_integrated_residual_spec(sim, spec):
 
     from capmodel.fitting.prior_check import prior_check
 
-    table = prior_check(dataclasses.replace(spec, residual="integrated"),
-                        load_data(sim.survey, spec.schema), draws=30)
+    table = prior_check(
+        dataclasses.replace(spec, residual="integrated"),
+        load_data(sim.survey, spec.schema),
+        draws=30,
+    )
     assert {"training", "cap_orientation", "cap_options"} <= set(table["response"])
     assert set(table.loc[table["response"] == "training", "level"]) == {"yes"}
     assert ((table["prior_q05"] <= table["prior_q95"]) & table["observed"].between(0, 1)).all()
@@ -204,8 +228,11 @@ def test_integrated_residual_model_matches_the_generative_one(sim, spec):
 
     design = build_design(spec, load_data(sim.survey, spec.schema))
     generative = build_model(spec, design, generative=True)
-    integrated = build_model(dataclasses.replace(spec, residual="integrated",
-                                                 quadrature_nodes=41), design, pointwise=True)
+    integrated = build_model(
+        dataclasses.replace(spec, residual="integrated", quadrature_nodes=41),
+        design,
+        pointwise=True,
+    )
     assert integrated.integrated and not generative.integrated
     assert integrated.observed == ()
     free_g = {v.name for v in generative.model.free_RVs}
@@ -222,8 +249,10 @@ def test_integrated_residual_model_matches_the_generative_one(sim, spec):
     g = generative.model
     terms = g.logp(vars=[g[name] for name in generative.observed], sum=False)
     term_fn = pytensor.function(g.value_vars, terms, on_unused_input="ignore")
-    rows = {"y_realisation": design.realisation_obs()[0],
-            "y_binary_indicator": design.indicator_obs("binary")[0]}
+    rows = {
+        "y_realisation": design.realisation_obs()[0],
+        "y_binary_indicator": design.indicator_obs("binary")[0],
+    }
     for n in design.ordinal_level_counts():
         rows[f"y_ordinal{n}_indicator"] = design.indicator_obs("ordinal", n)[0]
     n_persons = len(design.person_labels)
@@ -234,8 +263,7 @@ def test_integrated_residual_model_matches_the_generative_one(sim, spec):
         gpoint["capability_residual"] = np.full(n_persons, e)
         values = term_fn(*[gpoint[v.name] for v in g.value_vars])
         for name, v in zip(generative.observed, values, strict=True):
-            ll[k] += np.bincount(design.person_of_row[rows[name]], weights=v,
-                                 minlength=n_persons)
+            ll[k] += np.bincount(design.person_of_row[rows[name]], weights=v, minlength=n_persons)
     log_phi = -0.5 * grid**2 - 0.5 * np.log(2 * np.pi)
     top = (ll + log_phi[:, None]).max(axis=0)
     exact = top + np.log(np.trapezoid(np.exp(ll + log_phi[:, None] - top), grid, axis=0))

@@ -37,8 +37,15 @@ def regional_mrp():
 
     sim = simulate("cep2021_regional", seed=1)
     spec = load_spec(ROOT / "models" / "realisations.toml")
-    f = fit(spec, load_data(sim.survey, spec.schema), draws=150, tune=300, seed=1,
-            progressbar=False, verbose=False)
+    f = fit(
+        spec,
+        load_data(sim.survey, spec.schema),
+        draws=150,
+        tune=300,
+        seed=1,
+        progressbar=False,
+        verbose=False,
+    )
     res = fx.poststratify(fx.effect_model(f, draws=150), sim.population, seed=3)
     comp = res.extra["comparison"]
     comp = comp[comp["by_variable"] == "all"].set_index("outcome")
@@ -49,11 +56,18 @@ def regional_mrp():
 def test_mrp_beats_raw_and_weighted_survey_means_on_every_q9_item(regional_mrp):
     f, comp, truth = regional_mrp
     assert f.diagnostics.divergences == 0 and f.diagnostics.max_rhat < 1.1
-    assert set(comp.index) == {"training", "occupation_change", "business_creation",
-                               "company_change", "post_change", "sector_change",
-                               "any_realisation"}  # any_realisation = 1 - "no change"
-    err = pd.DataFrame({k: (comp[k] - truth).abs()
-                        for k in ("survey_raw", "survey_weighted", "mrp_mean")})
+    assert set(comp.index) == {
+        "training",
+        "occupation_change",
+        "business_creation",
+        "company_change",
+        "post_change",
+        "sector_change",
+        "any_realisation",
+    }  # any_realisation = 1 - "no change"
+    err = pd.DataFrame(
+        {k: (comp[k] - truth).abs() for k in ("survey_raw", "survey_weighted", "mrp_mean")}
+    )
     print(err.round(4))  # the table in docs/effects.md: pytest -s tests/test_mrp_acceptance.py
     # the survey is selected: raking on the quota variables leaves most of the bias
     assert (err["survey_weighted"] > 0.01).all(), err

@@ -23,8 +23,9 @@ def realisations_recovery(sim):
     data = load_data(sim.survey, spec.schema)
     s = simulate_from_spec(spec, data, seed=4)
     # PyMC's NUTS (C backend): compiles in seconds where nutpie's numba takes minutes
-    f = fit(spec, s.data, draws=300, tune=300, seed=2, sampler="pymc", progressbar=False,
-            verbose=False)
+    f = fit(
+        spec, s.data, draws=300, tune=300, seed=2, sampler="pymc", progressbar=False, verbose=False
+    )
     return data, s, f
 
 
@@ -47,8 +48,13 @@ def test_realisations_model_recovers_its_parameters(realisations_recovery):
     _, s, f = realisations_recovery
     assert f.diagnostics.divergences == 0 and f.diagnostics.max_rhat < 1.05
     truth = s.truth_for(f.posterior)
-    assert {"realisation_intercept", "direct_effect", "realisation_covariate",
-            "realisation_operator_sd", "realisation_region_effect"} <= set(truth)
+    assert {
+        "realisation_intercept",
+        "direct_effect",
+        "realisation_covariate",
+        "realisation_operator_sd",
+        "realisation_region_effect",
+    } <= set(truth)
     t = recovery_table(f.posterior, truth)
     assert len(t) > 150
     assert t["covered"].mean() >= 0.8, t.groupby("block")["covered"].mean()

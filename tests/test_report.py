@@ -32,8 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 XSS = "<script>window.__xss=1</script>"
 IMG = '<img src=x onerror="window.__xss=2">'
-REGIONS = {0: f"Réunion {XSS}", 1: 'Provence "Alpes" & \'Côte\'', 2: f"Zürich {IMG}",
-           3: "cost $x$ région"}
+REGIONS = {
+    0: f"Réunion {XSS}",
+    1: "Provence \"Alpes\" & 'Côte'",
+    2: f"Zürich {IMG}",
+    3: "cost $x$ région",
+}
 OPERATOR = "Opé<b>rateur</b>"
 CSP_LEVEL = ("ouvrier", 'ouvrier "é" <i>ü</i>')
 
@@ -50,24 +54,28 @@ def hostile_fit(fit):
     post = fit.posterior
     regions = _relabel(data["level__region"].values, REGIONS)
     operators = _relabel(data["level__operator"].values, {0: OPERATOR})
-    csp = [CSP_LEVEL[1] if str(v) == CSP_LEVEL[0] else str(v)
-           for v in data["level__csp"].values]
+    csp = [CSP_LEVEL[1] if str(v) == CSP_LEVEL[0] else str(v) for v in data["level__csp"].values]
     data = data.assign_coords(level__region=regions, level__operator=operators, level__csp=csp)
 
     def term(t: str) -> str:
         return str(t).replace(f"csp[{CSP_LEVEL[0]}]", f"csp[{CSP_LEVEL[1]}]")
 
     post = post.assign_coords(
-        region=regions, operator=operators,
+        region=regions,
+        operator=operators,
         conversion_term=[term(t) for t in post["conversion_term"].values],
         capability_term=[term(t) for t in post["capability_term"].values],
-        realisation_term=[term(t) for t in post["realisation_term"].values])
-    idata = xr.DataTree.from_dict({"posterior": post,
-                                   "sample_stats": fit.idata["sample_stats"].dataset,
-                                   "data": data})
+        realisation_term=[term(t) for t in post["realisation_term"].values],
+    )
+    idata = xr.DataTree.from_dict(
+        {"posterior": post, "sample_stats": fit.idata["sample_stats"].dataset, "data": data}
+    )
     spec = dataclasses.replace(
-        fit.spec, name=f"capability {XSS}", description='Zürich "é" <b>bold</b> & more',
-        source={**fit.spec.source, "description": f"spec {XSS}"})
+        fit.spec,
+        name=f"capability {XSS}",
+        description='Zürich "é" <b>bold</b> & more',
+        source={**fit.spec.source, "description": f"spec {XSS}"},
+    )
     manifest = copy.deepcopy(fit.manifest)
     manifest["data"]["warnings"] = [*manifest["data"]["warnings"], f"warning {XSS}"]
     manifest["notes"] = [*manifest["notes"], f"note {IMG}"]
@@ -82,8 +90,7 @@ def odd_fit(small_fit):
 @pytest.fixture(scope="module")
 def report_file(odd_fit, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report") / "fits" / "odd"
-    return report(odd_fit, out, ppc_draws=40, effect_draws=40,
-                  source=f"fits/{IMG}")
+    return report(odd_fit, out, ppc_draws=40, effect_draws=40, source=f"fits/{IMG}")
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +139,7 @@ def test_intervals_are_the_stated_90_percent_equal_tailed(small_fit, html):
     iv = interval("information", x)
     assert CI_PROB == 0.9
     assert [iv.lo, iv.hi] == pytest.approx(np.quantile(x, [0.05, 0.95]), rel=1e-12)
-    row = (f"<td>information</td><td>{iv.mean:.2f}</td><td>{iv.lo:.2f}</td>"
-           f"<td>{iv.hi:.2f}</td>")
+    row = f"<td>information</td><td>{iv.mean:.2f}</td><td>{iv.lo:.2f}</td><td>{iv.hi:.2f}</td>"
     assert row in _section(html, "capability")
 
 
@@ -159,8 +165,11 @@ def test_published_section_matches_the_published_margins(small_fit, sim, html):
     for item in ("no change", "training", "sector_change"):
         w = expected.loc[item, "weighted"]
         p = expected.loc[item, "published"]
-        cells = re.search(rf"<td>{item}</td><td>{100 * p:.1f}</td><td>[\d.]+</td>"
-                          rf"<td>([\d.]+)</td><td>([\d.]+)</td><td>([\d.]+)–([\d.]+)</td>", pub)
+        cells = re.search(
+            rf"<td>{item}</td><td>{100 * p:.1f}</td><td>[\d.]+</td>"
+            rf"<td>([\d.]+)</td><td>([\d.]+)</td><td>([\d.]+)–([\d.]+)</td>",
+            pub,
+        )
         assert cells, item
         assert float(cells[1]) == pytest.approx(100 * w, abs=0.051)
         assert float(cells[3]) <= float(cells[2]) <= float(cells[4])
@@ -171,8 +180,16 @@ def test_decoded_data_reproduce_the_survey(small_fit, sim):
     frame = decode_frame(small_fit.data)
     rows = small_fit.data["row"].values - 1
     survey = sim.survey.iloc[rows].reset_index(drop=True)
-    for col in ("operator", "region", "csp", "training", "information", "cap_orientation",
-                "weight", "months_since_exit"):
+    for col in (
+        "operator",
+        "region",
+        "csp",
+        "training",
+        "information",
+        "cap_orientation",
+        "weight",
+        "months_since_exit",
+    ):
         left, right = frame[col].to_numpy(), survey[col].to_numpy()
         if left.dtype.kind == "f":
             np.testing.assert_allclose(left, right.astype(float))
@@ -189,14 +206,24 @@ def test_effects_section_shows_what_capmodel_effects_computes(odd_fit, html):
     import capmodel.effects as fx
 
     body = _section(html, "effects")
-    for part in ("Total effects:", "Mediation:", "Conversion:", "Attribution:",
-                 "Pathway types", "Who converts each support best"):
+    for part in (
+        "Total effects:",
+        "Mediation:",
+        "Conversion:",
+        "Attribution:",
+        "Pathway types",
+        "Who converts each support best",
+    ):
         assert part in body, part
     assert body.count("<svg ") == 5  # total, mediation, conversion, attribution, pathways
     assert "<i>ü</i>" not in body and "ü" in body  # hostile factor level, as text
     t = fx.total_effects(odd_fit, draws=40).table
-    row = t[(t["quantity"] == "difference") & (t["by_variable"] == "all")
-            & (t["contrast"] == "cep") & (t["outcome"] == "training")].iloc[0]
+    row = t[
+        (t["quantity"] == "difference")
+        & (t["by_variable"] == "all")
+        & (t["contrast"] == "cep")
+        & (t["outcome"] == "training")
+    ].iloc[0]
     assert f"<td>{row['mean']:.3f}</td>" in body and f"<td>{row['upper']:.3f}</td>" in body
     pw = fx.pathways(odd_fit, draws=40).table
     assert "5. failure at a decisive test" not in body  # no failed-test column in a fit
@@ -208,22 +235,26 @@ def test_a_failed_fit_is_flagged_at_the_top(small_fit, tmp_path):
     from capmodel.fitting.fit import Fit
 
     # a deliberately broken fit: 10 draws per chain (the sampled draws, cut short)
-    idata = xr.DataTree.from_dict({
-        "posterior": small_fit.posterior.isel(draw=slice(0, 10)),
-        "sample_stats": small_fit.idata["sample_stats"].dataset.isel(draw=slice(0, 10)),
-        "data": small_fit.data})
+    idata = xr.DataTree.from_dict(
+        {
+            "posterior": small_fit.posterior.isel(draw=slice(0, 10)),
+            "sample_stats": small_fit.idata["sample_stats"].dataset.isel(draw=slice(0, 10)),
+            "data": small_fit.data,
+        }
+    )
     diag = diagnose(idata)
     manifest = copy.deepcopy(small_fit.manifest)
-    manifest["diagnostics"] = {k: list(v) if isinstance(v, tuple) else v
-                               for k, v in diag.to_dict().items()}
+    manifest["diagnostics"] = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in diag.to_dict().items()
+    }
     broken = Fit(idata, small_fit.spec, manifest)
     assert broken.diagnostics.verdict == "fail"
     path = report(broken, tmp_path / "broken.html", include=("run", "convergence"))
     html = path.read_text(encoding="utf-8")
     banner = html.index('<div class="banner fail" id="banner" role="alert">')
     assert banner < html.index("<header>") < html.index('<section id="run">')
-    assert "FAILED" in html[banner:html.index("<header>")]
-    assert str(escape(diag.reasons[0])) in html[banner:html.index("<header>")]
+    assert "FAILED" in html[banner : html.index("<header>")]
+    assert str(escape(diag.reasons[0])) in html[banner : html.index("<header>")]
     assert '<span class="badge fail">FAIL</span>' in html
 
 
@@ -232,8 +263,9 @@ def test_cli_report_and_fit_report(saved_small_fit, small_fit, tmp_path, monkeyp
     from capmodel.report import fitreport
 
     real = fitreport.build_page
-    monkeypatch.setattr(fitreport, "build_page",
-                        lambda fit, **kw: real(fit, **{**kw, "include": ("run",)}))
+    monkeypatch.setattr(
+        fitreport, "build_page", lambda fit, **kw: real(fit, **{**kw, "include": ("run",)})
+    )
     assert cli.main(["report", str(saved_small_fit), "--ppc-draws", "5"]) == 0
     out = saved_small_fit / "report.html"
     assert f"report written to {out}" in capsys.readouterr().out
@@ -274,10 +306,19 @@ def _drop_none(v):
 
 
 def test_model_graph_escapes_column_names():
-    s = Structure(supports=(XSS, "reflection"), conversion=((XSS, ("caté$gory",)),),
-                  capability_covariates=("sex",), indicators=(IMG,), realisations=("training",),
-                  direct_effects=(XSS,), realisation_covariates=("sex",), groups=("région",),
-                  groups_in=("capability", "realisations"), latent=True, time=True)
+    s = Structure(
+        supports=(XSS, "reflection"),
+        conversion=((XSS, ("caté$gory",)),),
+        capability_covariates=("sex",),
+        indicators=(IMG,),
+        realisations=("training",),
+        direct_effects=(XSS,),
+        realisation_covariates=("sex",),
+        groups=("région",),
+        groups_in=("capability", "realisations"),
+        latent=True,
+        time=True,
+    )
     svg = str(model_graph(s))
     assert "<script" not in svg and "<img" not in svg
     assert "&lt;script&gt;" in svg and "caté$gory" in svg and "région" in svg
@@ -292,8 +333,10 @@ def test_divergence_table_finds_the_parameter_that_differs():
     a = rng.normal(size=(2, 200))
     b = rng.normal(size=(2, 200, 3))
     b[..., 1] += 3 * div
-    post = xr.Dataset({"a": (("chain", "draw"), a), "b": (("chain", "draw", "g"), b)},
-                      coords={"g": ["x", "y <z>", "w"]})
+    post = xr.Dataset(
+        {"a": (("chain", "draw"), a), "b": (("chain", "draw", "g"), b)},
+        coords={"g": ["x", "y <z>", "w"]},
+    )
     table = divergence_table(post, div)
     assert table.loc[0, "parameter"] == "b[y <z>]"
     assert table.loc[0, "difference_sd"] > 1.5
@@ -305,11 +348,28 @@ def test_render_escapes_every_block_kind():
 
     from capmodel.report.blocks import Details, Figure, Items, Page, Section, Table, Text
 
-    sec = Section(XSS, XSS, XSS, [Text(XSS), Items([XSS]), Figure(Markup("<svg></svg>"), XSS),
-                                  Table([XSS], [[XSS]], caption=XSS),
-                                  Details(XSS, text=XSS, blocks=[Text(IMG)])])
-    page = Page(XSS, [XSS], [sec], verdict="warn", banner=XSS, banner_items=[XSS],
-                interval_note=XSS, footer=XSS)
+    sec = Section(
+        XSS,
+        XSS,
+        XSS,
+        [
+            Text(XSS),
+            Items([XSS]),
+            Figure(Markup("<svg></svg>"), XSS),
+            Table([XSS], [[XSS]], caption=XSS),
+            Details(XSS, text=XSS, blocks=[Text(IMG)]),
+        ],
+    )
+    page = Page(
+        XSS,
+        [XSS],
+        [sec],
+        verdict="warn",
+        banner=XSS,
+        banner_items=[XSS],
+        interval_note=XSS,
+        footer=XSS,
+    )
     html = render(page)
     assert "<script" not in html and "<img" not in html
     assert html.count("&lt;script&gt;") >= 14
@@ -322,8 +382,10 @@ def _browser_or_skip():
     if os.environ.get("CAPMODEL_REQUIRE_BROWSER") == "1":
         assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: .ci/run should have installed it"
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install -y chromium; "
-                    ".ci/run installs it)")
+        pytest.skip(
+            f"Chromium not installed at {CHROMIUM} (apt-get install -y chromium; "
+            ".ci/run installs it)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -338,8 +400,10 @@ def test_report_in_headless_chromium(report_file):
     artifacts.mkdir(exist_ok=True)
     shot = artifacts / "report.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -354,8 +418,10 @@ def test_report_in_headless_chromium(report_file):
             for sid in anchors:
                 assert page.evaluate(f"document.getElementById('{sid}') !== null"), sid
             sizes = page.eval_on_selector_all(
-                "figure.fig svg", "els => els.map(e => { const r = e.getBoundingClientRect();"
-                " return [r.width, r.height]; })")
+                "figure.fig svg",
+                "els => els.map(e => { const r = e.getBoundingClientRect();"
+                " return [r.width, r.height]; })",
+            )
             assert len(sizes) >= 15 and all(w > 50 and h > 50 for w, h in sizes), sizes
             assert page.evaluate("window.__xss === undefined")
             assert XSS in page.inner_text("nav + *, main") or XSS in page.inner_text("body")
@@ -371,14 +437,23 @@ def test_a_model_without_latent_capability(small_fit):
     from capmodel.fitting.fit import Fit
 
     spec = dataclasses.replace(small_fit.spec, latent=False, indicators=())
-    keep = [v for v in small_fit.posterior.data_vars
-            if v.startswith("realisation") or v == "direct_effect"]
-    idata = xr.DataTree.from_dict({"posterior": small_fit.posterior[keep],
-                                   "sample_stats": small_fit.idata["sample_stats"].dataset,
-                                   "data": small_fit.data})
-    page = build_page(Fit(idata, spec, small_fit.manifest), effect_draws=20,
-                      include=("model", "measurement", "capability", "realisations", "groups",
-                               "effects"))
+    keep = [
+        v
+        for v in small_fit.posterior.data_vars
+        if v.startswith("realisation") or v == "direct_effect"
+    ]
+    idata = xr.DataTree.from_dict(
+        {
+            "posterior": small_fit.posterior[keep],
+            "sample_stats": small_fit.idata["sample_stats"].dataset,
+            "data": small_fit.data,
+        }
+    )
+    page = build_page(
+        Fit(idata, spec, small_fit.manifest),
+        effect_draws=20,
+        include=("model", "measurement", "capability", "realisations", "groups", "effects"),
+    )
     html = render(page)
     assert "no latent capability, hence no measurement" in html
     assert "capability\n(latent)" not in html and "direct effects of supports" in html

@@ -89,7 +89,11 @@ def test_respondents_over_represent_the_published_groups():
     def share(df, col, levels):
         return df[col].isin(levels).mean()
 
-    for col, levels in [("age_band", ["45_plus"]), ("service_level", ["UO2.1"]), ("sex", ["F"]),
-                        ("qualification", ["bac3_4", "bac5plus"]),
-                        ("company_size", ["250_4999", "5000_plus"])]:
+    for col, levels in [
+        ("age_band", ["45_plus"]),
+        ("service_level", ["UO2.1"]),
+        ("sex", ["F"]),
+        ("qualification", ["bac3_4", "bac5plus"]),
+        ("company_size", ["250_4999", "5000_plus"]),
+    ]:
         assert share(sv, col, levels) > share(pop, col, levels), (col, levels)

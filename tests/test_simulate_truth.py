@@ -32,15 +32,41 @@ def test_sizes_and_published_columns(small):
     assert len(small.population) == N
     assert small.survey["person_id"].is_unique
     assert len(small.survey) == round(N * 6396 / 197074)
-    expected = {"training", "occupation_change", "business_creation", "company_change",
-                "post_change", "sector_change", "information", "reflection", "referral",
-                "confidence", "svc_training", "svc_skills_assessment", "svc_business_support",
-                "svc_immersion", "usefulness", "attribution", "service_level", "operator",
-                "region", "sex", "age_band", "qualification", "csp", "company_size",
-                "months_since_exit", "weight"}
+    expected = {
+        "training",
+        "occupation_change",
+        "business_creation",
+        "company_change",
+        "post_change",
+        "sector_change",
+        "information",
+        "reflection",
+        "referral",
+        "confidence",
+        "svc_training",
+        "svc_skills_assessment",
+        "svc_business_support",
+        "svc_immersion",
+        "usefulness",
+        "attribution",
+        "service_level",
+        "operator",
+        "region",
+        "sex",
+        "age_band",
+        "qualification",
+        "csp",
+        "company_size",
+        "months_since_exit",
+        "weight",
+    }
     assert expected <= set(small.survey.columns)
-    assert list(small.survey["usefulness"].cat.categories) == ["not_at_all", "not_very",
-                                                               "fairly", "very"]
+    assert list(small.survey["usefulness"].cat.categories) == [
+        "not_at_all",
+        "not_very",
+        "fairly",
+        "very",
+    ]
     assert list(small.survey["service_level"].cat.categories) == ["UO1", "UO2.1", "UO2.2"]
     # attribution only for people with a change
     changed = small.survey[list(REALISATIONS)].max(axis=1) == 1
@@ -120,7 +146,7 @@ def test_potential_outcomes_share_the_same_uniforms(small):
     nec = p["necessary__m6"] == 1
     assert (p.loc[nec, "any_obs__m6"] == 1).all() and (p.loc[nec, "any_none__m6"] == 0).all()
     # people with no support at all have identical worlds
-    none = (p["m_obs"] == p["m_none"])
+    none = p["m_obs"] == p["m_none"]
     assert (p.loc[none, "necessary__m6"] == 0).all()
 
 

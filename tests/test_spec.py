@@ -37,38 +37,76 @@ def _with(path: list[str], value):
     return raw
 
 
-@pytest.mark.parametrize("path, value, message", [
-    (["modle"], {}, "unknown key(s) ['modle']"),
-    (["capability", "supports"], ["informaton"], "['informaton'] not among the schema supports"),
-    (["capability", "conversion"], {"reflection": ["qualif"]}, "['qualif'] not among the "
-                                                              "covariates"),
-    (["capability", "conversion"], {"coffee": ["sex"]}, "'coffee' is not one of the model's "
-                                                        "supports"),
-    (["measurement", "indicators"], [], "a latent capability needs at least one indicator"),
-    (["realisations", "time"], "sometimes", "realisations.time = 'sometimes' is not allowed"),
-    (["groups", "structure"], "tangled", "groups.structure = 'tangled' is not allowed; expected "
-                                         "one of ['nested', 'crossed']"),
-    (["groups", "parameterisation"], {"region": "centered"}, "expected one of ['auto', "
-                                                              "'centred', 'noncentred']"),
-    (["groups", "interaction"], True, "groups.interaction = true needs groups.structure = "
-                                      "'crossed'"),
-    (["priors", "loading"], {"dist": "normal", "mu": 0, "sigma": 1}, "this parameter is "
-                                                                     "positive"),
-    (["priors", "support_effect"], {"dist": "normal", "sigma": 1}, "takes parameters ['mu', "
-                                                                   "'sigma']"),
-    (["priors", "beta"], {"dist": "normal", "mu": 0, "sigma": 1}, "unknown parameter group"),
-    (["sampling", "sampler"], "stan", "sampling.sampler = 'stan' is not allowed"),
-    (["sampling", "draws"], 0, "sampling.draws must be a whole number >= 1"),
-    (["groups", "varying_slopes"], {"region": ["coffee"]}, "['coffee'] not among the model "
-                                                           "supports"),
-    (["model", "capability_residual"], "marginal", "model.capability_residual = 'marginal' is "
-                                                   "not allowed; expected one of ['sampled', "
-                                                   "'integrated']"),
-    (["model", "quadrature_nodes"], 2, "model.quadrature_nodes = 2 is not allowed"),
-    (["model", "quadrature_nodes"], "15", "expected an integer from 3 to 101"),
-    (["sampling", "adaptation"], "full", "sampling.adaptation = 'full' is not allowed; expected "
-                                         "one of ['diag', 'low_rank']"),
-])
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (["modle"], {}, "unknown key(s) ['modle']"),
+        (
+            ["capability", "supports"],
+            ["informaton"],
+            "['informaton'] not among the schema supports",
+        ),
+        (
+            ["capability", "conversion"],
+            {"reflection": ["qualif"]},
+            "['qualif'] not among the covariates",
+        ),
+        (
+            ["capability", "conversion"],
+            {"coffee": ["sex"]},
+            "'coffee' is not one of the model's supports",
+        ),
+        (["measurement", "indicators"], [], "a latent capability needs at least one indicator"),
+        (["realisations", "time"], "sometimes", "realisations.time = 'sometimes' is not allowed"),
+        (
+            ["groups", "structure"],
+            "tangled",
+            "groups.structure = 'tangled' is not allowed; expected one of ['nested', 'crossed']",
+        ),
+        (
+            ["groups", "parameterisation"],
+            {"region": "centered"},
+            "expected one of ['auto', 'centred', 'noncentred']",
+        ),
+        (
+            ["groups", "interaction"],
+            True,
+            "groups.interaction = true needs groups.structure = 'crossed'",
+        ),
+        (
+            ["priors", "loading"],
+            {"dist": "normal", "mu": 0, "sigma": 1},
+            "this parameter is positive",
+        ),
+        (
+            ["priors", "support_effect"],
+            {"dist": "normal", "sigma": 1},
+            "takes parameters ['mu', 'sigma']",
+        ),
+        (["priors", "beta"], {"dist": "normal", "mu": 0, "sigma": 1}, "unknown parameter group"),
+        (["sampling", "sampler"], "stan", "sampling.sampler = 'stan' is not allowed"),
+        (["sampling", "draws"], 0, "sampling.draws must be a whole number >= 1"),
+        (
+            ["groups", "varying_slopes"],
+            {"region": ["coffee"]},
+            "['coffee'] not among the model supports",
+        ),
+        (
+            ["model", "capability_residual"],
+            "marginal",
+            "model.capability_residual = 'marginal' is "
+            "not allowed; expected one of ['sampled', "
+            "'integrated']",
+        ),
+        (["model", "quadrature_nodes"], 2, "model.quadrature_nodes = 2 is not allowed"),
+        (["model", "quadrature_nodes"], "15", "expected an integer from 3 to 101"),
+        (
+            ["sampling", "adaptation"],
+            "full",
+            "sampling.adaptation = 'full' is not allowed; expected one of ['diag', 'low_rank']",
+        ),
+    ],
+)
 def test_bad_specs_name_the_key_and_the_choices(path, value, message):
     with pytest.raises(SchemaError) as exc:
         spec_from_dict(_with(path, value))

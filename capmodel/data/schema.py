@@ -146,8 +146,13 @@ class Schema:
     missing: MissingPolicy = field(default_factory=MissingPolicy)
 
     def __post_init__(self) -> None:
-        for name, kind in (("groups", Group), ("factors", Covariate), ("confounders", Covariate),
-                           ("indicators", Indicator), ("extras", Extra)):
+        for name, kind in (
+            ("groups", Group),
+            ("factors", Covariate),
+            ("confounders", Covariate),
+            ("indicators", Indicator),
+            ("extras", Extra),
+        ):
             value = tuple(getattr(self, name))
             for item in value:
                 if not isinstance(item, kind):

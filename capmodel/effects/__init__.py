@@ -28,19 +28,41 @@ from capmodel.effects.predict import ANY, EffectModel
 from capmodel.effects.tables import EffectResult
 from capmodel.effects.units import INTEGRATED, POSTERIOR, EffectsError, Units
 
-__all__ = ["ANY", "INTEGRATED", "POSTERIOR", "EffectModel", "EffectResult", "EffectsError",
-           "Intervention", "Units", "attribution", "conversion", "effect_model", "mediation",
-           "parse_intervention", "pathways", "poststratify", "predict", "total_effects"]
+__all__ = [
+    "ANY",
+    "INTEGRATED",
+    "POSTERIOR",
+    "EffectModel",
+    "EffectResult",
+    "EffectsError",
+    "Intervention",
+    "Units",
+    "attribution",
+    "conversion",
+    "effect_model",
+    "mediation",
+    "parse_intervention",
+    "pathways",
+    "poststratify",
+    "predict",
+    "total_effects",
+]
 
 
-def effect_model(fit_or_model: Any, draws: int | None = None, weights: str = "none",
-                 residual: str = POSTERIOR, nodes: int = 15,
-                 units: Units | None = None) -> EffectModel:
+def effect_model(
+    fit_or_model: Any,
+    draws: int | None = None,
+    weights: str = "none",
+    residual: str = POSTERIOR,
+    nodes: int = 15,
+    units: Units | None = None,
+) -> EffectModel:
     """An :class:`EffectModel` from a fit (or the model itself, returned unchanged)."""
     if isinstance(fit_or_model, EffectModel):
         return fit_or_model
-    return EffectModel.from_fit(fit_or_model, draws=draws, weights=weights, residual=residual,
-                                nodes=nodes, units=units)
+    return EffectModel.from_fit(
+        fit_or_model, draws=draws, weights=weights, residual=residual, nodes=nodes, units=units
+    )
 
 
 def _split(kw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -41,8 +41,9 @@ class Subgroups:
         m = self.member if mask is None else self.member * mask[:, None]
         return m.sum(axis=0).astype(np.int64)
 
-    def means(self, values: np.ndarray, weights: np.ndarray,
-              mask: np.ndarray | None = None) -> np.ndarray:
+    def means(
+        self, values: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None
+    ) -> np.ndarray:
         """Weighted means of ``values`` (D, N, ...) over the rows of each subgroup:
         (D, G, ...). ``weights``: (N,) or (D, N); ``mask``: (N,) or (D, N) rows to use.
         NaN where a subgroup has no weight."""

@@ -38,8 +38,9 @@ class Step:
     n: int  # respondents it was fitted on
 
 
-def laplace_logistic(x: np.ndarray, y: np.ndarray, prior_sd: np.ndarray, iters: int = 100,
-                     tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+def laplace_logistic(
+    x: np.ndarray, y: np.ndarray, prior_sd: np.ndarray, iters: int = 100, tol: float = 1e-10
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mode and covariance (Laplace) of a logistic regression, Normal(0, prior_sd)
     priors. ``x`` includes the intercept column."""
     beta = np.zeros(x.shape[1])
@@ -60,8 +61,12 @@ def laplace_logistic(x: np.ndarray, y: np.ndarray, prior_sd: np.ndarray, iters: 
 class AssignmentModel:
     """p(x | cell) as a chain of Laplace-approximated Bayesian logistic regressions."""
 
-    def __init__(self, cell_levels: dict[str, tuple[str, ...]],
-                 targets: Sequence[tuple[str, tuple[str, ...] | None]], steps: list[Step]):
+    def __init__(
+        self,
+        cell_levels: dict[str, tuple[str, ...]],
+        targets: Sequence[tuple[str, tuple[str, ...] | None]],
+        steps: list[Step],
+    ):
         self.cell_levels = cell_levels  # cell variable -> levels (first = reference)
         self.targets = list(targets)  # (variable, levels or None for binary), in chain order
         self.steps = steps
@@ -69,9 +74,14 @@ class AssignmentModel:
         self.offsets = np.r_[0, np.cumsum(widths)].astype(int)  # x columns before each target
 
     @classmethod
-    def fit(cls, cells: Columns, cell_levels: dict[str, tuple[str, ...]], x: Columns,
-            targets: Sequence[tuple[str, tuple[str, ...] | None]],
-            prior_sd: float = 1.5) -> AssignmentModel:
+    def fit(
+        cls,
+        cells: Columns,
+        cell_levels: dict[str, tuple[str, ...]],
+        x: Columns,
+        targets: Sequence[tuple[str, tuple[str, ...] | None]],
+        prior_sd: float = 1.5,
+    ) -> AssignmentModel:
         """Fit every step on the respondents (``cells``: their cell labels; ``x``: their
         survey-only values, labels for categorical targets, 0/1 for binary ones)."""
         model = cls(cell_levels, targets, [])
@@ -80,14 +90,16 @@ class AssignmentModel:
         names_x: list[str] = []
         for i, (var, levels) in enumerate(targets):
             values = np.asarray(x[var])
-            pred = np.hstack([base, xcols[:, :model.offsets[i]]])
+            pred = np.hstack([base, xcols[:, : model.offsets[i]]])
             names = (*model.cell_names(), *names_x)
             sd = np.r_[5.0, np.full(pred.shape[1] - 1, prior_sd)]
             if levels is None:
                 y = values.astype(float)
                 if not np.isin(y, (0.0, 1.0)).all():
-                    raise EffectsError(f"assignment model: '{var}' is numeric but not 0/1; only "
-                                       "binary numeric survey-only covariates can be modelled")
+                    raise EffectsError(
+                        f"assignment model: '{var}' is numeric but not 0/1; only "
+                        "binary numeric survey-only covariates can be modelled"
+                    )
                 mean, cov = laplace_logistic(pred, y, sd)
                 model.steps.append(Step(var, None, names, mean, _chol(cov), int(y.size)))
                 xcols[:, model.offsets[i]] = y
@@ -121,8 +133,9 @@ class AssignmentModel:
         for j in range(1, self.offsets[i + 1] - self.offsets[i] + 1):
             xcols[:, self.offsets[i] + j - 1] = codes == j
 
-    def sample(self, base: np.ndarray, rng: np.random.Generator
-               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def sample(
+        self, base: np.ndarray, rng: np.random.Generator
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """One draw of the parameters and of x for every cell (``base``: their
         :meth:`cell_matrix`): x values (category codes for categorical targets, 0/1 floats for
         binary ones), and P(binary variable = 1 | cell, earlier x)."""
@@ -163,8 +176,9 @@ def _codes(values: np.ndarray, levels: Sequence[str], var: str) -> np.ndarray:
     try:
         return np.array([index[str(v)] for v in values], dtype=np.int64)
     except KeyError as exc:
-        raise EffectsError(f"assignment model: '{var}' has a value {exc} outside its levels "
-                           f"{list(levels)}") from None
+        raise EffectsError(
+            f"assignment model: '{var}' has a value {exc} outside its levels {list(levels)}"
+        ) from None
 
 
 def _chol(cov: np.ndarray) -> np.ndarray:

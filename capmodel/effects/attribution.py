@@ -30,10 +30,12 @@ from capmodel.effects.threads import single_blas_thread
 from capmodel.effects.total import notes
 from capmodel.effects.units import EffectsError
 
-ASSUMPTIONS = ("monotone response (the same uniform U_r decides R_r with and without the CEP), "
-               "U_r independent across realisations given capability, no unmeasured "
-               "confounding given the declared confounders; realisations made less likely by "
-               "the CEP contribute max(0, .) = 0")
+ASSUMPTIONS = (
+    "monotone response (the same uniform U_r decides R_r with and without the CEP), "
+    "U_r independent across realisations given capability, no unmeasured "
+    "confounding given the declared confounders; realisations made less likely by "
+    "the CEP contribute max(0, .) = 0"
+)
 
 
 def necessity(pred, model: EffectModel, y: np.ndarray) -> np.ndarray:
@@ -52,8 +54,12 @@ def necessity(pred, model: EffectModel, y: np.ndarray) -> np.ndarray:
 
 
 @single_blas_thread
-def attribution(model: EffectModel, data: pd.DataFrame | str | None = None,
-                by: Sequence[str] = (), column: str = "attribution") -> EffectResult:
+def attribution(
+    model: EffectModel,
+    data: pd.DataFrame | str | None = None,
+    by: Sequence[str] = (),
+    column: str = "attribution",
+) -> EffectResult:
     """Share of changers whose change is attributable to the CEP (PN), overall and by
     subgroup, beside the self-reported attribution (``column`` of ``data``, the raw survey
     table, when given). ``extra['persons']``: posterior mean PN of every changer row."""
@@ -70,10 +76,16 @@ def attribution(model: EffectModel, data: pd.DataFrame | str | None = None,
         shares.append(groups.means(pn, model.weights(pred), changers.astype(float)))
     arr = np.concatenate(shares, axis=0)  # (D, G)
     st = summary_columns(arr)
-    table = pd.DataFrame({"by_variable": groups.by_variable, "by_level": groups.by_level,
-                          "n_changers": groups.counts(changers.astype(float)),
-                          "pn_mean": st["mean"], "pn_lower": st["lower"],
-                          "pn_upper": st["upper"]})
+    table = pd.DataFrame(
+        {
+            "by_variable": groups.by_variable,
+            "by_level": groups.by_level,
+            "n_changers": groups.counts(changers.astype(float)),
+            "pn_mean": st["mean"],
+            "pn_lower": st["lower"],
+            "pn_upper": st["upper"],
+        }
+    )
     if data is not None:
         att = extra_column(model.spec, u, data, column)
         answered = changers & ~np.isnan(att)
@@ -83,20 +95,38 @@ def attribution(model: EffectModel, data: pd.DataFrame | str | None = None,
             table["self_reported"] = (np.nan_to_num(att) @ hw) / hw.sum(axis=0)
         table["n_self_reported"] = groups.counts(answered.astype(float))
     p = model.params
-    ds = xr.Dataset({"pn_share": (("sample", "subgroup"), arr)},
-                    coords={**sample_coords(p.chain, p.draw), "by_variable": (
-                        "subgroup", list(groups.by_variable)),
-                        "by_level": ("subgroup", list(groups.by_level))})
+    ds = xr.Dataset(
+        {"pn_share": (("sample", "subgroup"), arr)},
+        coords={
+            **sample_coords(p.chain, p.draw),
+            "by_variable": ("subgroup", list(groups.by_variable)),
+            "by_level": ("subgroup", list(groups.by_level)),
+        },
+    )
     rows = np.flatnonzero(changers)
-    persons = pd.DataFrame({"person": np.asarray(u.person_labels)[u.person_of_row[rows]],
-                            "wave": u.wave[rows] if u.wave is not None else 0,
-                            "pn_mean": pn_sum[rows] / p.n_draws})
-    result = EffectResult("attribution: probability of necessity among changers", table, ds,
-                          notes(model, definition="PN_i = prod over realisations the person had "
-                                "of max(0, (pi1 - pi0) / pi1); pi1 with the CEP as received, pi0 "
-                                "with no CEP at all", assumptions=ASSUMPTIONS,
-                                self_reported=(f"weighted share answering 1 to '{column}' "
-                                               "among changers" if data is not None else
-                                               "not available (pass the raw data)")))
+    persons = pd.DataFrame(
+        {
+            "person": np.asarray(u.person_labels)[u.person_of_row[rows]],
+            "wave": u.wave[rows] if u.wave is not None else 0,
+            "pn_mean": pn_sum[rows] / p.n_draws,
+        }
+    )
+    result = EffectResult(
+        "attribution: probability of necessity among changers",
+        table,
+        ds,
+        notes(
+            model,
+            definition="PN_i = prod over realisations the person had "
+            "of max(0, (pi1 - pi0) / pi1); pi1 with the CEP as received, pi0 "
+            "with no CEP at all",
+            assumptions=ASSUMPTIONS,
+            self_reported=(
+                f"weighted share answering 1 to '{column}' among changers"
+                if data is not None
+                else "not available (pass the raw data)"
+            ),
+        ),
+    )
     result.extra["persons"] = persons
     return result

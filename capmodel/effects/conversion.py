@@ -62,8 +62,9 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
     """Effects of each support on capability by level of its conversion factors (see module
     doc), contrasts against the reference level, probability of converting best."""
     if not model.latent:
-        raise EffectsError("conversion effects are effects on capability: this model has no "
-                           "latent capability")
+        raise EffectsError(
+            "conversion effects are effects on capability: this model has no latent capability"
+        )
     u, design = model.units, model.design
     parts = conversion_parts(design)
     plan: list[tuple[str, str, str, str | None]] = []  # (support, factor, level, reference)
@@ -111,15 +112,22 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
             for k in design.supports:
                 eff = _support_effect(pred, model, k, u.conversion_z)
                 for _, pc, labels in by_plan:
-                    row.extend(_wmean(eff, w, (pc == i).astype(float))
-                               for i in range(len(labels)))
+                    row.extend(_wmean(eff, w, (pc == i).astype(float)) for i in range(len(labels)))
             by_blocks.append(np.stack(row, axis=1))
     arr = np.concatenate(blocks, axis=0)  # (D, plan)
     rows = []
     stats = summary_columns(arr)
     for j, (k, c, level, ref) in enumerate(plan):
-        rows.append({"support": k, "factor": c, "level": level, "quantity": "effect",
-                     "reference": ref or "", **{s: stats[s][j] for s in stats}})
+        rows.append(
+            {
+                "support": k,
+                "factor": c,
+                "level": level,
+                "quantity": "effect",
+                "reference": ref or "",
+                **{s: stats[s][j] for s in stats},
+            }
+        )
     # contrasts vs the reference level and probability of converting best
     for (k, c), ref in refs.items():
         idx = [j for j, p in enumerate(plan) if p[0] == k and p[1] == c]
@@ -130,9 +138,16 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
             if j == r:
                 continue
             st = summary_columns(arr[:, j] - arr[:, r])
-            rows.append({"support": k, "factor": c, "level": plan[j][2],
-                         "quantity": "contrast_vs_reference", "reference": ref,
-                         **{s: float(st[s]) for s in st}})
+            rows.append(
+                {
+                    "support": k,
+                    "factor": c,
+                    "level": plan[j][2],
+                    "quantity": "contrast_vs_reference",
+                    "reference": ref,
+                    **{s: float(st[s]) for s in st},
+                }
+            )
     if by_plan:
         barr = np.concatenate(by_blocks, axis=0)
         st = summary_columns(barr)
@@ -140,22 +155,36 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
         for k in design.supports:
             for b, _, labels in by_plan:
                 for lv in labels:
-                    rows.append({"support": k, "factor": b, "level": lv,
-                                 "quantity": "average_in_subgroup", "reference": "",
-                                 **{s: st[s][j] for s in st}})
+                    rows.append(
+                        {
+                            "support": k,
+                            "factor": b,
+                            "level": lv,
+                            "quantity": "average_in_subgroup",
+                            "reference": "",
+                            **{s: st[s][j] for s in st},
+                        }
+                    )
                     j += 1
     table = pd.DataFrame(rows)
     if "prob_best" not in table:
         table["prob_best"] = np.nan
     p = model.params
-    ds = xr.Dataset({"effect": (("sample", "term"), arr)},
-                    coords={**sample_coords(p.chain, p.draw),
-                            "support": ("term", [x[0] for x in plan]),
-                            "factor": ("term", [x[1] for x in plan]),
-                            "level": ("term", [x[2] for x in plan])})
-    note = notes(model, scale="capability in residual standard deviations (Var(e) = 1)",
-                 definition="effect = average over the population of m(s_k=1) - m(s_k=0) with "
-                            "the factor set to the level for everyone; 'all' = average effect; "
-                            "'average_in_subgroup' = average among the subgroup's persons")
+    ds = xr.Dataset(
+        {"effect": (("sample", "term"), arr)},
+        coords={
+            **sample_coords(p.chain, p.draw),
+            "support": ("term", [x[0] for x in plan]),
+            "factor": ("term", [x[1] for x in plan]),
+            "level": ("term", [x[2] for x in plan]),
+        },
+    )
+    note = notes(
+        model,
+        scale="capability in residual standard deviations (Var(e) = 1)",
+        definition="effect = average over the population of m(s_k=1) - m(s_k=0) with "
+        "the factor set to the level for everyone; 'all' = average effect; "
+        "'average_in_subgroup' = average among the subgroup's persons",
+    )
     note.pop("residual", None)
     return EffectResult("conversion of supports into capability", table, ds, note)

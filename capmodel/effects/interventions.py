@@ -48,9 +48,11 @@ class Intervention:
         """Refuse supports the model does not use (naming the allowed ones)."""
         bad = [k for k, _ in self.values if k not in names]
         if bad:
-            raise EffectsError(f"unknown support(s) {bad} in intervention {self.name!r}; "
-                               f"the model's supports are {list(names)} (or 'none' for no CEP, "
-                               "'observed' for supports as received)")
+            raise EffectsError(
+                f"unknown support(s) {bad} in intervention {self.name!r}; "
+                f"the model's supports are {list(names)} (or 'none' for no CEP, "
+                "'observed' for supports as received)"
+            )
         return self
 
     def complement(self) -> Intervention:
@@ -77,16 +79,19 @@ def parse_intervention(text: str | Intervention | Mapping[str, int]) -> Interven
         items = []
         for part in t.split(","):
             if "=" not in part:
-                raise EffectsError(f"cannot read intervention {text!r}: expected 'support=0' or "
-                                   "'support=1' items separated by commas, 'none' or 'observed'")
+                raise EffectsError(
+                    f"cannot read intervention {text!r}: expected 'support=0' or "
+                    "'support=1' items separated by commas, 'none' or 'observed'"
+                )
             k, v = (x.strip() for x in part.split("=", 1))
             items.append((k, v))
     out = []
     seen = set()
     for k, v in items:
         if str(v) not in ("0", "1"):
-            raise EffectsError(f"intervention {text!r}: support {k!r} must be set to 0 or 1, "
-                               f"got {v!r}")
+            raise EffectsError(
+                f"intervention {text!r}: support {k!r} must be set to 0 or 1, got {v!r}"
+            )
         if k in seen:
             raise EffectsError(f"intervention {text!r}: support {k!r} is set twice")
         seen.add(k)
@@ -94,21 +99,26 @@ def parse_intervention(text: str | Intervention | Mapping[str, int]) -> Interven
     return Intervention(tuple(out))
 
 
-def support_contrasts(names: Sequence[str], supports: Sequence[str] | None = None,
-                      cep: bool = True) -> list[tuple[Intervention, Intervention]]:
+def support_contrasts(
+    names: Sequence[str], supports: Sequence[str] | None = None, cep: bool = True
+) -> list[tuple[Intervention, Intervention]]:
     """(treated, control) pairs: do(k = 1) vs do(k = 0) for each support (others as
     observed), and the CEP as received vs no CEP at all when ``cep``."""
     chosen = list(names) if supports is None else list(supports)
-    pairs = [(Intervention(((k, 1),)).check(names), Intervention(((k, 0),)).check(names))
-             for k in chosen]
+    pairs = [
+        (Intervention(((k, 1),)).check(names), Intervention(((k, 0),)).check(names)) for k in chosen
+    ]
     if cep:
         pairs.append((Intervention(), Intervention(everything=0)))
     return pairs
 
 
 def contrast_name(treated: Intervention, control: Intervention) -> str:
-    if len(treated.values) == 1 and control.values == ((treated.values[0][0], 0),) and (
-            treated.values[0][1] == 1):
+    if (
+        len(treated.values) == 1
+        and control.values == ((treated.values[0][0], 0),)
+        and (treated.values[0][1] == 1)
+    ):
         return treated.values[0][0]
     if treated.name == OBSERVED and control.name == NONE:
         return "cep"

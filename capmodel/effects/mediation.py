@@ -30,18 +30,25 @@ from capmodel.effects.units import EffectsError
 
 
 @single_blas_thread
-def mediation(model: EffectModel, supports: Sequence[str] | None = None, cep: bool = True,
-              by: Sequence[str] = ()) -> EffectResult:
+def mediation(
+    model: EffectModel,
+    supports: Sequence[str] | None = None,
+    cep: bool = True,
+    by: Sequence[str] = (),
+) -> EffectResult:
     """NDE, NIE, TE and the proportion mediated of each support (and of the CEP as a whole
     when ``cep``) on each realisation, overall and by subgroup."""
     if not model.latent:
-        raise EffectsError("mediation through capability needs a latent capability model "
-                           "(this model has direct effects only: TE = NDE)")
+        raise EffectsError(
+            "mediation through capability needs a latent capability model "
+            "(this model has direct effects only: TE = NDE)"
+        )
     if not model.design.realisations:
         raise EffectsError("this model has no realisations")
     names = model.units.support_names
-    pairs = support_contrasts([k for k in names if k in model.design.supports]
-                              if supports is None else supports, cep=cep)
+    pairs = support_contrasts(
+        [k for k in names if k in model.design.supports] if supports is None else supports, cep=cep
+    )
     for t, k in pairs:
         t.check(names), k.check(names)
     groups = Subgroups.of(model.units, by)
@@ -65,20 +72,49 @@ def mediation(model: EffectModel, supports: Sequence[str] | None = None, cep: bo
         prop = np.where(clear[None], nie / te, np.nan)
     p = model.params
     dims = ("sample", "contrast", "subgroup", "outcome")
-    ds = xr.Dataset({"nde": (dims, nde), "nie": (dims, nie), "te": (dims, te),
-                     "proportion_mediated": (dims, prop)},
-                    coords={**sample_coords(p.chain, p.draw),
-                            "contrast": [contrast_name(t, k) for t, k in pairs],
-                            **_subgroup_coords(groups), "outcome": list(model.outcomes)})
-    parts = [tidy(ds[q].drop_vars(["by_variable", "by_level", "n_rows"]), quantity=q)
-             for q in ("nde", "nie", "te", "proportion_mediated")]
+    ds = xr.Dataset(
+        {
+            "nde": (dims, nde),
+            "nie": (dims, nie),
+            "te": (dims, te),
+            "proportion_mediated": (dims, prop),
+        },
+        coords={
+            **sample_coords(p.chain, p.draw),
+            "contrast": [contrast_name(t, k) for t, k in pairs],
+            **_subgroup_coords(groups),
+            "outcome": list(model.outcomes),
+        },
+    )
+    parts = [
+        tidy(ds[q].drop_vars(["by_variable", "by_level", "n_rows"]), quantity=q)
+        for q in ("nde", "nie", "te", "proportion_mediated")
+    ]
     table = _flat(pd.concat(parts, ignore_index=True), groups)
-    cols = ["contrast", "quantity", "outcome", "by_variable", "by_level", "n_rows", "mean", "sd",
-            "lower", "upper", "prob_positive"]
-    return EffectResult("mediation through capability", table[cols], ds, notes(
-        model, definitions="NDE = pi(s1, theta(s0)) - pi(s0, theta(s0)); NIE = pi(s1, "
-                           "theta(s1)) - pi(s1, theta(s0)); TE = NDE + NIE",
-        proportion_mediated="NIE / TE, left empty where the TE interval includes 0",
-        assumptions="no unmeasured confounding of support-outcome, support-capability and "
-                    "capability-outcome relations given the declared confounders; no "
-                    "confounder of capability and outcomes affected by the support"))
+    cols = [
+        "contrast",
+        "quantity",
+        "outcome",
+        "by_variable",
+        "by_level",
+        "n_rows",
+        "mean",
+        "sd",
+        "lower",
+        "upper",
+        "prob_positive",
+    ]
+    return EffectResult(
+        "mediation through capability",
+        table[cols],
+        ds,
+        notes(
+            model,
+            definitions="NDE = pi(s1, theta(s0)) - pi(s0, theta(s0)); NIE = pi(s1, "
+            "theta(s1)) - pi(s1, theta(s0)); TE = NDE + NIE",
+            proportion_mediated="NIE / TE, left empty where the TE interval includes 0",
+            assumptions="no unmeasured confounding of support-outcome, support-capability and "
+            "capability-outcome relations given the declared confounders; no "
+            "confounder of capability and outcomes affected by the support",
+        ),
+    )

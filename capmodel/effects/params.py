@@ -54,6 +54,7 @@ class Params:
 
     def take(self, index: np.ndarray | slice) -> Params:
         """The draws ``index`` (a slice or integer array) of every array."""
+
         def sub(x):
             if x is None:
                 return None
@@ -84,8 +85,13 @@ def select_draws(posterior: xr.Dataset, draws: int | None) -> tuple[np.ndarray, 
     return flat // n_draw, flat % n_draw
 
 
-def posterior_params(posterior: xr.Dataset, spec: Spec, design: Design,
-                     draws: int | None = None, residuals: xr.Dataset | None = None) -> Params:
+def posterior_params(
+    posterior: xr.Dataset,
+    spec: Spec,
+    design: Design,
+    draws: int | None = None,
+    residuals: xr.Dataset | None = None,
+) -> Params:
     """Extract the draws of ``posterior`` (a fit's posterior Dataset) needed by the effects.
 
     ``draws``: thin to at most this many draws, evenly spaced (None: every draw).
@@ -108,22 +114,29 @@ def posterior_params(posterior: xr.Dataset, spec: Spec, design: Design,
     empty = np.zeros((n, 0))
     if spec.latent:
         kw["beta"] = get("support_effect", "support")
-        kw["conversion"] = (get("conversion", "conversion_term") if design.conversion_terms
-                            else empty)
-        kw["capability_covariate"] = (get("capability_covariate", "capability_term")
-                                      if design.capability_terms else empty)
+        kw["conversion"] = (
+            get("conversion", "conversion_term") if design.conversion_terms else empty
+        )
+        kw["capability_covariate"] = (
+            get("capability_covariate", "capability_term") if design.capability_terms else empty
+        )
         if "capability" in spec.groups_in:
-            kw["capability_groups"] = {g.name: get(f"{g.name}_effect", g.name)
-                                       for g in design.groups + design.interactions}
-        kw["slopes"] = {g: get(f"{g}_slope", f"{g}_slope_support", g)
-                        for g, _ in spec.varying_slopes}
+            kw["capability_groups"] = {
+                g.name: get(f"{g.name}_effect", g.name) for g in design.groups + design.interactions
+            }
+        kw["slopes"] = {
+            g: get(f"{g}_slope", f"{g}_slope_support", g) for g, _ in spec.varying_slopes
+        }
         kw["residual"] = maybe("capability_residual", "person")
         if kw["residual"] is None and residuals is not None:
             kw["residual"] = stored_residuals(residuals, posterior, ci, di)
         kw["loading"] = get("loading", "indicator")
         kw["indicator_intercept"] = maybe("indicator_intercept", "binary_indicator")
-        kw["cutpoints"] = {j.name: get(f"cutpoints__{j.name}", f"{j.name}_cut")
-                           for j in design.indicators if j.kind == "ordinal"}
+        kw["cutpoints"] = {
+            j.name: get(f"cutpoints__{j.name}", f"{j.name}_cut")
+            for j in design.indicators
+            if j.kind == "ordinal"
+        }
     else:
         kw["beta"] = empty
         kw["conversion"] = empty
@@ -133,21 +146,29 @@ def posterior_params(posterior: xr.Dataset, spec: Spec, design: Design,
         if spec.latent:
             kw["rho"] = get("capability_loading", "realisation")
         r = len(design.realisations)
-        kw["direct"] = (get("direct_effect", "realisation", "direct_support")
-                        if design.direct_supports else np.zeros((n, r, 0)))
-        kw["zeta"] = (get("realisation_covariate", "realisation", "realisation_term")
-                      if design.realisation_terms else np.zeros((n, r, 0)))
+        kw["direct"] = (
+            get("direct_effect", "realisation", "direct_support")
+            if design.direct_supports
+            else np.zeros((n, r, 0))
+        )
+        kw["zeta"] = (
+            get("realisation_covariate", "realisation", "realisation_term")
+            if design.realisation_terms
+            else np.zeros((n, r, 0))
+        )
         if design.log_time is not None:
             kw["tau"] = get("time_effect", "realisation")
         if "realisations" in spec.groups_in:
             kw["realisation_groups"] = {
                 g.name: get(f"realisation_{g.name}_effect", "realisation", g.name)
-                for g in design.groups + design.interactions}
+                for g in design.groups + design.interactions
+            }
     return Params(**kw)
 
 
-def stored_residuals(residuals: xr.Dataset, posterior: xr.Dataset, ci: np.ndarray,
-                     di: np.ndarray) -> np.ndarray | None:
+def stored_residuals(
+    residuals: xr.Dataset, posterior: xr.Dataset, ci: np.ndarray, di: np.ndarray
+) -> np.ndarray | None:
     """(D, P) kept residual draws at the posterior draws (``ci``, ``di``: positions), or None
     when a selected draw has none (they were thinned, ``keep_residuals``)."""
     name = "capability_residual"
@@ -155,9 +176,12 @@ def stored_residuals(residuals: xr.Dataset, posterior: xr.Dataset, ci: np.ndarra
         return None
     chains = posterior["chain"].values[ci]
     draws = posterior["draw"].values[di]
-    if not (np.isin(chains, residuals["chain"].values).all()
-            and np.isin(draws, residuals["draw"].values).all()):
+    if not (
+        np.isin(chains, residuals["chain"].values).all()
+        and np.isin(draws, residuals["draw"].values).all()
+    ):
         return None
-    da = residuals[name].sel(chain=xr.DataArray(chains, dims="sample"),
-                             draw=xr.DataArray(draws, dims="sample"))
+    da = residuals[name].sel(
+        chain=xr.DataArray(chains, dims="sample"), draw=xr.DataArray(draws, dims="sample")
+    )
     return np.asarray(da.transpose("sample", "person").values, dtype=np.float64)

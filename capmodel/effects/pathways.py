@@ -36,20 +36,26 @@ from capmodel.effects.units import EffectsError
 
 DEFAULT_TAU = 0.5
 TYPES = (1, 2, 3, 4, 5)
-TYPE_NAMES = {1: "pragmatic (expected effects)", 2: "dense (gain converted)",
-              3: "gain not converted", 4: "relationship not converted",
-              5: "failure at a decisive test"}
+TYPE_NAMES = {
+    1: "pragmatic (expected effects)",
+    2: "dense (gain converted)",
+    3: "gain not converted",
+    4: "relationship not converted",
+    5: "failure at a decisive test",
+}
 
 
-def classify(gain: np.ndarray, any_change: np.ndarray, failed: np.ndarray | None,
-             tau: float = DEFAULT_TAU) -> np.ndarray:
+def classify(
+    gain: np.ndarray, any_change: np.ndarray, failed: np.ndarray | None, tau: float = DEFAULT_TAU
+) -> np.ndarray:
     """Pathway type (1-5; 0 when A is unknown) per draw and row. ``gain``: (D, N); ``any_change``
     and ``failed``: (N,) 0/1 with NaN for missing (``failed`` None: no such column)."""
     a = np.broadcast_to(any_change, gain.shape)
     f = np.zeros_like(a) if failed is None else np.broadcast_to(np.nan_to_num(failed), gain.shape)
     high = gain >= tau
-    out = np.where(a == 1, np.where(high, 2, 1),
-                   np.where(f == 1, 5, np.where(high, 3, 4))).astype(np.int8)
+    out = np.where(a == 1, np.where(high, 2, 1), np.where(f == 1, 5, np.where(high, 3, 4))).astype(
+        np.int8
+    )
     return np.where(np.isnan(a), 0, out).astype(np.int8)
 
 
@@ -62,12 +68,17 @@ def any_change(y: np.ndarray) -> np.ndarray:
 
 
 @single_blas_thread
-def pathways(model: EffectModel, data: pd.DataFrame | str | None = None,
-             tau: float = DEFAULT_TAU, by: Sequence[str] = (),
-             factors: Sequence[str] | None = None,
-             failed_column: str = "decisive_test_failed",
-             population: pd.DataFrame | None = None, count: str | None = None,
-             seed: int = 1) -> EffectResult:
+def pathways(
+    model: EffectModel,
+    data: pd.DataFrame | str | None = None,
+    tau: float = DEFAULT_TAU,
+    by: Sequence[str] = (),
+    factors: Sequence[str] | None = None,
+    failed_column: str = "decisive_test_failed",
+    population: pd.DataFrame | None = None,
+    count: str | None = None,
+    seed: int = 1,
+) -> EffectResult:
     """Population shares of the five pathway types (overall and by subgroup), per-person type
     probabilities (``extra['persons']``) and odds ratios of each type by factor level against
     the reference level (``extra['odds_ratios']``). ``data``: the raw survey table, for the
@@ -76,21 +87,29 @@ def pathways(model: EffectModel, data: pd.DataFrame | str | None = None,
     shares of types 1-4 (``extra['poststratified']``, by the ``by`` variables that are cell
     variables)."""
     if not model.latent:
-        raise EffectsError("pathway types need a capability gain: this model has no latent "
-                           "capability")
+        raise EffectsError(
+            "pathway types need a capability gain: this model has no latent capability"
+        )
     u = model.units
     if u.realisation_y is None:
         raise EffectsError("pathway types need observed realisations")
     a = any_change(u.realisation_y)
     failed = extra_column(model.spec, u, data, failed_column) if data is not None else None
     if factors is None:
-        factors = [c for c in dict.fromkeys(model.spec.capability_factors + tuple(
-            c for _, cs in model.spec.conversion for c in cs)) if c in u.by and
-            c in u.references]
+        factors = [
+            c
+            for c in dict.fromkeys(
+                model.spec.capability_factors
+                + tuple(c for _, cs in model.spec.conversion for c in cs)
+            )
+            if c in u.by and c in u.references
+        ]
     missing = [c for c in factors if c not in u.references]
     if missing:
-        raise EffectsError(f"odds ratios need categorical covariates; {missing} are not; "
-                           f"allowed: {sorted(u.references)}")
+        raise EffectsError(
+            f"odds ratios need categorical covariates; {missing} are not; "
+            f"allowed: {sorted(u.references)}"
+        )
     groups = Subgroups.of(u, by)
     fgroups = Subgroups.of(u, factors)
     names = u.support_names
@@ -112,36 +131,68 @@ def pathways(model: EffectModel, data: pd.DataFrame | str | None = None,
     for g in range(groups.size):
         st = summary_columns(arr[:, g, :])
         for i, t in enumerate(TYPES):
-            rows.append({"type": t, "name": TYPE_NAMES[t], "by_variable": groups.by_variable[g],
-                         "by_level": groups.by_level[g], "n_rows": int(groups.counts(known)[g]),
-                         "mean": st["mean"][i], "sd": st["sd"][i], "lower": st["lower"][i],
-                         "upper": st["upper"][i]})
+            rows.append(
+                {
+                    "type": t,
+                    "name": TYPE_NAMES[t],
+                    "by_variable": groups.by_variable[g],
+                    "by_level": groups.by_level[g],
+                    "n_rows": int(groups.counts(known)[g]),
+                    "mean": st["mean"][i],
+                    "sd": st["sd"][i],
+                    "lower": st["lower"][i],
+                    "upper": st["upper"][i],
+                }
+            )
     table = pd.DataFrame(rows)
     p = model.params
     persons = pd.DataFrame(counts / p.n_draws, columns=[f"p_type{t}" for t in TYPES])
-    persons.insert(0, "person", np.asarray(u.person_labels)[u.person_of_row]
-                   if u.person_labels else np.arange(u.n_rows))
+    persons.insert(
+        0,
+        "person",
+        np.asarray(u.person_labels)[u.person_of_row] if u.person_labels else np.arange(u.n_rows),
+    )
     persons.insert(1, "wave", u.wave if u.wave is not None else 0)
-    result = EffectResult("pathway types", table, xr.Dataset(
-        {"share": (("sample", "subgroup", "type"), arr)},
-        coords={**sample_coords(p.chain, p.draw), "type": list(TYPES),
+    result = EffectResult(
+        "pathway types",
+        table,
+        xr.Dataset(
+            {"share": (("sample", "subgroup", "type"), arr)},
+            coords={
+                **sample_coords(p.chain, p.draw),
+                "type": list(TYPES),
                 "by_variable": ("subgroup", list(groups.by_variable)),
-                "by_level": ("subgroup", list(groups.by_level))}),
-        notes(model, rule=f"tau = {tau} (capability gain in residual sd); types as in "
-                          "cep-facts.md §5 (see capmodel.effects.pathways)",
-              failed_test=(f"from column '{failed_column}'" if failed is not None else
-                           "not available: type 5 cannot occur (pass the raw data)")))
+                "by_level": ("subgroup", list(groups.by_level)),
+            },
+        ),
+        notes(
+            model,
+            rule=f"tau = {tau} (capability gain in residual sd); types as in "
+            "cep-facts.md §5 (see capmodel.effects.pathways)",
+            failed_test=(
+                f"from column '{failed_column}'"
+                if failed is not None
+                else "not available: type 5 cannot occur (pass the raw data)"
+            ),
+        ),
+    )
     result.extra["persons"] = persons
     result.extra["odds_ratios"] = _odds_ratios(farr, fgroups, u.references)
     if population is not None:
-        result.extra["poststratified"] = poststratified_shares(model, population, tau, by,
-                                                               count=count, seed=seed)
+        result.extra["poststratified"] = poststratified_shares(
+            model, population, tau, by, count=count, seed=seed
+        )
     return result
 
 
-def poststratified_shares(model: EffectModel, population: pd.DataFrame,
-                          tau: float = DEFAULT_TAU, by: Sequence[str] = (),
-                          count: str | None = None, seed: int = 1) -> pd.DataFrame:
+def poststratified_shares(
+    model: EffectModel,
+    population: pd.DataFrame,
+    tau: float = DEFAULT_TAU,
+    by: Sequence[str] = (),
+    count: str | None = None,
+    seed: int = 1,
+) -> pd.DataFrame:
     """Shares of pathway types 1-4 in a population table, by MRP (capmodel.effects.poststrat).
 
     Per posterior draw and cell, with the survey-only variables x drawn from the assignment
@@ -156,22 +207,31 @@ def poststratified_shares(model: EffectModel, population: pd.DataFrame,
         none = Intervention(everything=0).apply(units.supports, names)
         high = (pred.support_part(units.supports) - pred.support_part(none)) >= tau  # (1, C)
         p_any = pred.probabilities(units.supports)[..., -1]  # (1, C)
-        shares = np.stack([~high * p_any, high * p_any, high * (1 - p_any),
-                           ~high * (1 - p_any)], axis=-1)
+        shares = np.stack(
+            [~high * p_any, high * p_any, high * (1 - p_any), ~high * (1 - p_any)], axis=-1
+        )
         out.append(groups.means(shares, units.weights))
     arr = np.concatenate(out, axis=0)  # (D, G, 4)
     rows = []
     for g in range(groups.size):
         st = summary_columns(arr[:, g, :])
         for i, t in enumerate(TYPES[:4]):
-            rows.append({"type": t, "name": TYPE_NAMES[t], "by_variable": groups.by_variable[g],
-                         "by_level": groups.by_level[g], "mean": st["mean"][i],
-                         "sd": st["sd"][i], "lower": st["lower"][i], "upper": st["upper"][i]})
+            rows.append(
+                {
+                    "type": t,
+                    "name": TYPE_NAMES[t],
+                    "by_variable": groups.by_variable[g],
+                    "by_level": groups.by_level[g],
+                    "mean": st["mean"][i],
+                    "sd": st["sd"][i],
+                    "lower": st["lower"][i],
+                    "upper": st["upper"][i],
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def _odds_ratios(farr: np.ndarray, fgroups: Subgroups, references: dict[str, str]
-                 ) -> pd.DataFrame:
+def _odds_ratios(farr: np.ndarray, fgroups: Subgroups, references: dict[str, str]) -> pd.DataFrame:
     """Odds of each type at each factor level vs the factor's reference level, per draw."""
     rows = []
     var = np.array(fgroups.by_variable)
@@ -190,10 +250,28 @@ def _odds_ratios(farr: np.ndarray, fgroups: Subgroups, references: dict[str, str
                 ratio = odds[:, j, :] / odds[:, r, :]  # (D, 5)
                 st = summary_columns(np.log(ratio))
                 for i, t in enumerate(TYPES):
-                    rows.append({"type": t, "factor": c, "level": lev[j], "reference": ref,
-                                 "odds_ratio": float(np.exp(np.nanmedian(np.log(ratio[:, i])))),
-                                 "lower": float(np.exp(st["lower"][i])),
-                                 "upper": float(np.exp(st["upper"][i])),
-                                 "prob_higher_odds": float(st["prob_positive"][i])})
-    return pd.DataFrame(rows, columns=["type", "factor", "level", "reference", "odds_ratio",
-                                       "lower", "upper", "prob_higher_odds"])
+                    rows.append(
+                        {
+                            "type": t,
+                            "factor": c,
+                            "level": lev[j],
+                            "reference": ref,
+                            "odds_ratio": float(np.exp(np.nanmedian(np.log(ratio[:, i])))),
+                            "lower": float(np.exp(st["lower"][i])),
+                            "upper": float(np.exp(st["upper"][i])),
+                            "prob_higher_odds": float(st["prob_positive"][i]),
+                        }
+                    )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "type",
+            "factor",
+            "level",
+            "reference",
+            "odds_ratio",
+            "lower",
+            "upper",
+            "prob_higher_odds",
+        ],
+    )

@@ -51,8 +51,9 @@ def _labels(ds: xr.Dataset, col: str, rows: np.ndarray) -> np.ndarray:
 
 
 def _levels(ds: xr.Dataset, col: str) -> tuple[str, ...] | None:
-    return (tuple(str(v) for v in ds[f"level__{col}"].values)
-            if f"level__{col}" in ds.coords else None)
+    return (
+        tuple(str(v) for v in ds[f"level__{col}"].values) if f"level__{col}" in ds.coords else None
+    )
 
 
 def _split_term(t: str) -> tuple[str, str | None]:
@@ -66,14 +67,18 @@ class _Terms:
     """A design block over the cells: the cell-variable columns computed once, the columns of
     survey-only variables filled from each draw of x."""
 
-    def __init__(self, terms: Sequence[tuple[str, str | None]], cells: dict[str, np.ndarray],
-                 x_levels: dict[str, tuple[str, ...] | None], n: int):
+    def __init__(
+        self,
+        terms: Sequence[tuple[str, str | None]],
+        cells: dict[str, np.ndarray],
+        x_levels: dict[str, tuple[str, ...] | None],
+        n: int,
+    ):
         self.static = np.zeros((n, len(terms)))
         self.fills: list[tuple[int, str, int | None]] = []
         for j, (c, lv) in enumerate(terms):
             if c in cells:
-                self.static[:, j] = ((cells[c] == lv) if lv is not None
-                                     else cells[c].astype(float))
+                self.static[:, j] = (cells[c] == lv) if lv is not None else cells[c].astype(float)
             elif c in x_levels:
                 levels = x_levels[c]
                 self.fills.append((j, c, None if lv is None else levels.index(lv)))
@@ -90,9 +95,15 @@ class _Terms:
 class PostStratifier:
     """A fitted model, a population table and the assignment sub-model, ready to predict."""
 
-    def __init__(self, model: EffectModel, population: pd.DataFrame,
-                 cell_vars: Sequence[str] | None = None, count: str | None = None,
-                 wave: int | None = None, prior_sd: float = 1.5):
+    def __init__(
+        self,
+        model: EffectModel,
+        population: pd.DataFrame,
+        cell_vars: Sequence[str] | None = None,
+        count: str | None = None,
+        wave: int | None = None,
+        prior_sd: float = 1.5,
+    ):
         if model.data is None:
             raise EffectsError("post-stratification needs the fit's data (EffectModel.from_fit)")
         ds, design, spec = model.data, model.design, model.spec
@@ -103,25 +114,32 @@ class PostStratifier:
         self.cell_vars = list(cell_vars) if cell_vars is not None else available
         bad = [c for c in self.cell_vars if c not in available]
         if bad:
-            raise EffectsError(f"cell variable(s) {bad} are not categorical columns of both the "
-                               f"population table and the data; allowed: {available}")
+            raise EffectsError(
+                f"cell variable(s) {bad} are not categorical columns of both the "
+                f"population table and the data; allowed: {available}"
+            )
         groups_missing = [g.name for g in design.groups if g.name not in self.cell_vars]
         if groups_missing:
-            raise EffectsError(f"group(s) {groups_missing} must be cell variables of the "
-                               "population table")
+            raise EffectsError(
+                f"group(s) {groups_missing} must be cell variables of the population table"
+            )
         keys = population[self.cell_vars].astype(str)
-        n_c = (population[count].astype(float) if count else pd.Series(1.0, index=keys.index))
+        n_c = population[count].astype(float) if count else pd.Series(1.0, index=keys.index)
         table = n_c.groupby([keys[c] for c in self.cell_vars]).sum()
         table = table[table > 0]
-        self.cells = {c: np.asarray(table.index.get_level_values(c), dtype=str)
-                      for c in self.cell_vars}
+        self.cells = {
+            c: np.asarray(table.index.get_level_values(c), dtype=str) for c in self.cell_vars
+        }
         self.counts = table.to_numpy(dtype=float)
         cell_levels = {c: _levels(ds, c) for c in self.cell_vars}
         unseen = {c: sorted(set(self.cells[c]) - set(cell_levels[c])) for c in self.cell_vars}
         self.unseen = {c: v for c, v in unseen.items() if v}
         # survey-only variables the model uses, in chain order: categorical, binary, supports
-        used = dict.fromkeys(spec.capability_covariates() + spec.realisation_covariates()
-                             + tuple(c for _, cs in spec.conversion for c in cs))
+        used = dict.fromkeys(
+            spec.capability_covariates()
+            + spec.realisation_covariates()
+            + tuple(c for _, cs in spec.conversion for c in cs)
+        )
         if not spec.latent:
             used = dict.fromkeys(spec.realisation_covariates())
         survey_only = [c for c in used if c not in self.cell_vars]
@@ -137,8 +155,9 @@ class PostStratifier:
             resp_x[c] = ds[f"covariate__{c}"].values[first].astype(float)
         for i, k in enumerate(model.units.support_names):
             resp_x[k] = model.units.supports[:, i]
-        self.assignment = AssignmentModel.fit(resp_cells, cell_levels, resp_x, self.targets,
-                                              prior_sd=prior_sd)
+        self.assignment = AssignmentModel.fit(
+            resp_cells, cell_levels, resp_x, self.targets, prior_sd=prior_sd
+        )
         self.survey_cells = resp_cells
         waves = design.waves or (6,)
         self.wave = wave if wave is not None else (6 if 6 in waves else waves[0])
@@ -146,17 +165,22 @@ class PostStratifier:
         n = self.counts.size
         x_levels = dict(self.targets)
         self.blocks = {
-            "capability": _Terms([_split_term(t) for t in design.capability_terms], self.cells,
-                                 x_levels, n),
-            "realisation": _Terms([_split_term(t) for t in design.realisation_terms],
-                                  self.cells, x_levels, n),
-            "conversion": _Terms([(p.covariate, p.level) for p in conversion_parts(design)],
-                                 self.cells, x_levels, n)}
+            "capability": _Terms(
+                [_split_term(t) for t in design.capability_terms], self.cells, x_levels, n
+            ),
+            "realisation": _Terms(
+                [_split_term(t) for t in design.realisation_terms], self.cells, x_levels, n
+            ),
+            "conversion": _Terms(
+                [(p.covariate, p.level) for p in conversion_parts(design)], self.cells, x_levels, n
+            ),
+        }
         self.codes = {}
         for g in design.groups:
             index = {lv: i for i, lv in enumerate(g.labels)}
-            self.codes[g.name] = np.array([index.get(v, len(g.labels))
-                                           for v in self.cells[g.name]], dtype=np.int64)
+            self.codes[g.name] = np.array(
+                [index.get(v, len(g.labels)) for v in self.cells[g.name]], dtype=np.int64
+            )
         self.by = {}
         for c in self.cell_vars:
             labels = tuple(sorted(set(self.cells[c]), key=self._order(c)))
@@ -167,10 +191,14 @@ class PostStratifier:
     def _padded_params(self):
         """Group effects with one more level of effect 0 (levels the survey never saw)."""
         p = self.model.params
-        cap = {g: np.concatenate([a, np.zeros((a.shape[0], 1))], axis=1)
-               for g, a in p.capability_groups.items()}
-        real = {g: np.concatenate([b, np.zeros((*b.shape[:2], 1))], axis=2)
-                for g, b in p.realisation_groups.items()}
+        cap = {
+            g: np.concatenate([a, np.zeros((a.shape[0], 1))], axis=1)
+            for g, a in p.capability_groups.items()
+        }
+        real = {
+            g: np.concatenate([b, np.zeros((*b.shape[:2], 1))], axis=2)
+            for g, b in p.realisation_groups.items()
+        }
         return replace(p, capability_groups=cap, realisation_groups=real)
 
     def units(self, x: dict[str, np.ndarray]) -> Units:
@@ -178,44 +206,73 @@ class PostStratifier:
         codes for categorical variables, 0/1 for the others)."""
         d, names = self.model.design, self.model.units.support_names
         n = self.counts.size
-        supports = (np.column_stack([np.asarray(x[k], dtype=float) for k in names]) if names
-                    else np.zeros((n, 0)))
+        supports = (
+            np.column_stack([np.asarray(x[k], dtype=float) for k in names])
+            if names
+            else np.zeros((n, 0))
+        )
         return Units(
-            description=(f"post-stratified population ({self.counts.sum():,.0f} persons in "
-                         f"{n:,} cells of {', '.join(self.cell_vars)})"),
-            support_names=names, supports=supports,
+            description=(
+                f"post-stratified population ({self.counts.sum():,.0f} persons in "
+                f"{n:,} cells of {', '.join(self.cell_vars)})"
+            ),
+            support_names=names,
+            supports=supports,
             capability_x=self.blocks["capability"].matrix(x),
-            conversion_z=self.blocks["conversion"].matrix(x), capability_codes=self.codes,
-            person_of_row=np.arange(n), realisation_x=self.blocks["realisation"].matrix(x),
+            conversion_z=self.blocks["conversion"].matrix(x),
+            capability_codes=self.codes,
+            person_of_row=np.arange(n),
+            realisation_x=self.blocks["realisation"].matrix(x),
             log_time=(np.full(n, np.log(self.wave / 6.0)) if d.log_time is not None else None),
-            realisation_codes=self.codes, weights=self.counts, residual=INTEGRATED, by=self.by)
+            realisation_codes=self.codes,
+            weights=self.counts,
+            residual=INTEGRATED,
+            by=self.by,
+        )
 
     def _order(self, c: str):
         levels = _levels(self.model.data, c) or ()
         return lambda v: (levels.index(v) if v in levels else len(levels), v)
 
-    def run(self, interventions: Sequence = ("observed",), by: Sequence[str] = (),
-            seed: int = 1, overlap: float = 0.05):
+    def run(
+        self,
+        interventions: Sequence = ("observed",),
+        by: Sequence[str] = (),
+        seed: int = 1,
+        overlap: float = 0.05,
+    ):
         """(D, I, G, O) population means, the subgroups, P(s_k = 1 | c) averaged over draws."""
         m = self.model
         ivs = [parse_intervention(i).check(m.units.support_names) for i in interventions]
         bad = [b for b in by if b not in self.cell_vars]
         if bad:
-            raise EffectsError(f"post-stratified subgroups must be cell variables; {bad} are "
-                               f"not; allowed: {self.cell_vars}")
+            raise EffectsError(
+                f"post-stratified subgroups must be cell variables; {bad} are "
+                f"not; allowed: {self.cell_vars}"
+            )
         out, p_support = [], {k: np.zeros(self.counts.size) for k in m.units.support_names}
         groups = None
         for units, groups, pred, probs in self.draws(by, seed):
-            out.append(np.stack([groups.means(pred.probabilities(
-                iv.apply(units.supports, units.support_names)), units.weights)
-                for iv in ivs], axis=1))
+            out.append(
+                np.stack(
+                    [
+                        groups.means(
+                            pred.probabilities(iv.apply(units.supports, units.support_names)),
+                            units.weights,
+                        )
+                        for iv in ivs
+                    ],
+                    axis=1,
+                )
+            )
             for k in p_support:
                 p_support[k] += probs[k]
         n = self.params.n_draws
         return ivs, groups, np.concatenate(out, axis=0), {k: v / n for k, v in p_support.items()}
 
-    def draws(self, by: Sequence[str] = (), seed: int = 1
-              ) -> Iterator[tuple[Units, Subgroups, Predictor, dict[str, np.ndarray]]]:
+    def draws(
+        self, by: Sequence[str] = (), seed: int = 1
+    ) -> Iterator[tuple[Units, Subgroups, Predictor, dict[str, np.ndarray]]]:
         """Per posterior draw: the cells as units with survey-only variables drawn from the
         assignment sub-model, the ``by`` subgroups, the draw's predictor and P(s_k = 1 | c)."""
         m = self.model
@@ -226,19 +283,30 @@ class PostStratifier:
             units = self.units(x)
             if groups is None:
                 groups = Subgroups.of(units, by)
-            yield units, groups, Predictor(self.params.take(np.array([d])), units, m.structure,
-                                           m.latent, m.nodes), probs
+            yield (
+                units,
+                groups,
+                Predictor(self.params.take(np.array([d])), units, m.structure, m.latent, m.nodes),
+                probs,
+            )
 
     def overlap_table(self, p_support: dict[str, np.ndarray], overlap: float) -> pd.DataFrame:
         rows = []
         total = self.counts.sum()
         for k, p in p_support.items():
             flag = (p < overlap) | (p > 1 - overlap)
-            rows.append({"support": k, "threshold": overlap, "cells": int(self.counts.size),
-                         "cells_flagged": int(flag.sum()),
-                         "population_share_flagged": float(self.counts[flag].sum() / total),
-                         "min_p": float(p.min()), "max_p": float(p.max()),
-                         "population_mean_p": float(np.sum(p * self.counts) / total)})
+            rows.append(
+                {
+                    "support": k,
+                    "threshold": overlap,
+                    "cells": int(self.counts.size),
+                    "cells_flagged": int(flag.sum()),
+                    "population_share_flagged": float(self.counts[flag].sum() / total),
+                    "min_p": float(p.min()),
+                    "max_p": float(p.max()),
+                    "population_mean_p": float(np.sum(p * self.counts) / total),
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -259,48 +327,88 @@ def survey_means(model: EffectModel, by: Sequence[str] = ()) -> pd.DataFrame:
             for j, r in enumerate(model.outcomes):
                 v = values[sel, j]
                 ok = ~np.isnan(v)
-                rows.append({"outcome": r, "by_variable": var, "by_level": lv,
-                             "survey_raw": float(v[ok].mean()),
-                             "survey_weighted": float(np.sum(w_all[sel][ok] * v[ok])
-                                                      / np.sum(w_all[sel][ok]))})
+                rows.append(
+                    {
+                        "outcome": r,
+                        "by_variable": var,
+                        "by_level": lv,
+                        "survey_raw": float(v[ok].mean()),
+                        "survey_weighted": float(
+                            np.sum(w_all[sel][ok] * v[ok]) / np.sum(w_all[sel][ok])
+                        ),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 @single_blas_thread
-def poststratify(model: EffectModel, population: pd.DataFrame,
-                 interventions: Sequence = ("observed",), by: Sequence[str] = (),
-                 cell_vars: Sequence[str] | None = None, count: str | None = None,
-                 seed: int = 1, overlap: float = 0.05, wave: int | None = None,
-                 prior_sd: float = 1.5) -> EffectResult:
+def poststratify(
+    model: EffectModel,
+    population: pd.DataFrame,
+    interventions: Sequence = ("observed",),
+    by: Sequence[str] = (),
+    cell_vars: Sequence[str] | None = None,
+    count: str | None = None,
+    seed: int = 1,
+    overlap: float = 0.05,
+    wave: int | None = None,
+    prior_sd: float = 1.5,
+) -> EffectResult:
     """MRP estimates of the population share with each realisation under each intervention,
     overall and by cell variables (``by``); ``population``: one row per person (or per cell
     with a ``count`` column). ``extra['overlap']``: positivity diagnostics;
     ``extra['comparison']``: MRP vs raw and weighted survey shares (observed supports);
     ``extra['contrasts']``: the first intervention minus each other one (population TE)."""
-    ps = PostStratifier(model, population, cell_vars=cell_vars, count=count, wave=wave,
-                        prior_sd=prior_sd)
+    ps = PostStratifier(
+        model, population, cell_vars=cell_vars, count=count, wave=wave, prior_sd=prior_sd
+    )
     ivs, groups, arr, p_support = ps.run(interventions, by, seed=seed, overlap=overlap)
     p = model.params
-    da = xr.DataArray(arr, dims=("sample", "intervention", "subgroup", "outcome"),
-                      coords={**sample_coords(p.chain, p.draw),
-                              "intervention": [iv.name for iv in ivs],
-                              **_subgroup_coords(groups), "outcome": list(model.outcomes)})
+    da = xr.DataArray(
+        arr,
+        dims=("sample", "intervention", "subgroup", "outcome"),
+        coords={
+            **sample_coords(p.chain, p.draw),
+            "intervention": [iv.name for iv in ivs],
+            **_subgroup_coords(groups),
+            "outcome": list(model.outcomes),
+        },
+    )
     table = _flat(tidy(da.drop_vars(["by_variable", "by_level", "n_rows"])), groups)
     table = table.rename(columns={"n_rows": "n_cells"})
-    table = table[["intervention", "outcome", "by_variable", "by_level", "n_cells", "mean",
-                   "sd", "lower", "upper"]]
-    res = EffectResult("post-stratified (MRP) realisation shares", table,
-                       xr.Dataset({"predicted": da}), notes(
-                           model, population=ps.units({k: np.zeros(ps.counts.size) for k, _
-                                                       in ps.targets}).description,
-                           residual=f"e ~ Normal(0, 1) integrated out (Gauss-Hermite, "
-                                    f"{model.n_nodes} nodes): nobody in a cell is observed",
-                           assignment=("survey-only variables " + ", ".join(
-                               v for v, _ in ps.targets) + " drawn from a chain of Bayesian "
-                               "logistic regressions on the cell variables (Laplace "
-                               "approximation; capmodel.effects.assignment), one parameter draw "
-                               "per posterior draw"),
-                           unseen_levels=ps.unseen or "none"))
+    table = table[
+        [
+            "intervention",
+            "outcome",
+            "by_variable",
+            "by_level",
+            "n_cells",
+            "mean",
+            "sd",
+            "lower",
+            "upper",
+        ]
+    ]
+    res = EffectResult(
+        "post-stratified (MRP) realisation shares",
+        table,
+        xr.Dataset({"predicted": da}),
+        notes(
+            model,
+            population=ps.units({k: np.zeros(ps.counts.size) for k, _ in ps.targets}).description,
+            residual=f"e ~ Normal(0, 1) integrated out (Gauss-Hermite, "
+            f"{model.n_nodes} nodes): nobody in a cell is observed",
+            assignment=(
+                "survey-only variables "
+                + ", ".join(v for v, _ in ps.targets)
+                + " drawn from a chain of Bayesian "
+                "logistic regressions on the cell variables (Laplace "
+                "approximation; capmodel.effects.assignment), one parameter draw "
+                "per posterior draw"
+            ),
+            unseen_levels=ps.unseen or "none",
+        ),
+    )
     res.extra["overlap"] = ps.overlap_table(p_support, overlap)
     if len(ivs) > 1:  # population total effects: the first intervention vs each other one
         parts = []
@@ -314,11 +422,17 @@ def poststratify(model: EffectModel, population: pd.DataFrame,
         k = [iv.name for iv in ivs].index("observed")
         comp = survey_means(model, [b for b in by if b in model.units.by])
         st = summary_columns(arr[:, k])
-        mrp = pd.DataFrame({"by_variable": np.repeat(groups.by_variable, len(model.outcomes)),
-                            "by_level": np.repeat(groups.by_level, len(model.outcomes)),
-                            "outcome": np.tile(model.outcomes, groups.size),
-                            "mrp_mean": st["mean"].ravel(), "mrp_lower": st["lower"].ravel(),
-                            "mrp_upper": st["upper"].ravel()})
-        res.extra["comparison"] = comp.merge(mrp, on=["outcome", "by_variable", "by_level"],
-                                             how="outer")
+        mrp = pd.DataFrame(
+            {
+                "by_variable": np.repeat(groups.by_variable, len(model.outcomes)),
+                "by_level": np.repeat(groups.by_level, len(model.outcomes)),
+                "outcome": np.tile(model.outcomes, groups.size),
+                "mrp_mean": st["mean"].ravel(),
+                "mrp_lower": st["lower"].ravel(),
+                "mrp_upper": st["upper"].ravel(),
+            }
+        )
+        res.extra["comparison"] = comp.merge(
+            mrp, on=["outcome", "by_variable", "by_level"], how="outer"
+        )
     return res

@@ -47,18 +47,29 @@ class Structure:
     def of(cls, spec: Spec, design: Design, names: Sequence[str]) -> Structure:
         col = {k: i for i, k in enumerate(names)}
         cap = np.array([col[k] for k in design.supports], dtype=np.int64)
-        return cls(cap, np.array([col[k] for k in design.direct_supports], dtype=np.int64),
-                   cap[design.conversion_support] if len(design.conversion_terms)
-                   else np.zeros(0, dtype=np.int64),
-                   tuple((g, np.array([col[k] for k in ks], dtype=np.int64))
-                         for g, ks in spec.varying_slopes))
+        return cls(
+            cap,
+            np.array([col[k] for k in design.direct_supports], dtype=np.int64),
+            cap[design.conversion_support]
+            if len(design.conversion_terms)
+            else np.zeros(0, dtype=np.int64),
+            tuple(
+                (g, np.array([col[k] for k in ks], dtype=np.int64)) for g, ks in spec.varying_slopes
+            ),
+        )
 
 
 class Predictor:
     """Predictions for one block of draws; the intervention-free parts are computed once."""
 
-    def __init__(self, p: Params, units: Units, structure: Structure, latent: bool,
-                 nodes: tuple[np.ndarray, np.ndarray] | None = None):
+    def __init__(
+        self,
+        p: Params,
+        units: Units,
+        structure: Structure,
+        latent: bool,
+        nodes: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
         self.p, self.u, self.s, self.latent = p, units, structure, latent
         u = units
         self.m_fixed = None
@@ -70,8 +81,9 @@ class Predictor:
             self.m_fixed = m
         self.eta_fixed = None
         if p.alpha is not None:
-            eta = np.broadcast_to(p.alpha[:, None, :], (p.n_draws, u.n_rows,
-                                                        p.alpha.shape[1])).copy()
+            eta = np.broadcast_to(
+                p.alpha[:, None, :], (p.n_draws, u.n_rows, p.alpha.shape[1])
+            ).copy()
             if u.realisation_x.shape[1]:
                 eta += np.einsum("drc,nc->dnr", p.zeta, u.realisation_x)
             if p.tau is not None and u.log_time is not None:
@@ -128,8 +140,9 @@ class Predictor:
             eta += self.p.rho[:, None, :] * m[:, rows][:, :, None]
         return eta
 
-    def node_probabilities(self, direct: np.ndarray, capability: np.ndarray | None = None
-                           ) -> tuple[np.ndarray, np.ndarray]:
+    def node_probabilities(
+        self, direct: np.ndarray, capability: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """pi_r at every residual node, (D, N, R, Q), and the normalised node weights
         (D or 1, N or 1, Q)."""
         eta = self.linear(direct, capability)[..., None]
@@ -148,24 +161,31 @@ class Predictor:
             w = w[:, rows]
         return expit(eta), w
 
-    def probabilities(self, direct: np.ndarray, capability: np.ndarray | None = None
-                      ) -> np.ndarray:
+    def probabilities(self, direct: np.ndarray, capability: np.ndarray | None = None) -> np.ndarray:
         """E over the residual of pi_r, and of any realisation, (D, N, R + 1)."""
         pr, w = self.node_probabilities(direct, capability)
         anyr = 1.0 - np.prod(1.0 - pr, axis=2, keepdims=True)
         full = np.concatenate([pr, anyr], axis=2)
         if full.shape[3] == 1:  # one residual per person and draw: nothing to average
             return np.ascontiguousarray(full[..., 0])
-        return np.einsum("dnrq,dnq->dnr", full, np.broadcast_to(w, (full.shape[0],
-                                                                    full.shape[1], w.shape[2])))
+        return np.einsum(
+            "dnrq,dnq->dnr", full, np.broadcast_to(w, (full.shape[0], full.shape[1], w.shape[2]))
+        )
 
 
 class EffectModel:
     """A fit's structure, posterior draws and units, ready for effect computations."""
 
-    def __init__(self, spec: Spec, design: Design, params: Params, units: Units,
-                 nodes: int = 15, chunk_elements: int = CHUNK_ELEMENTS,
-                 data: xr.Dataset | None = None):
+    def __init__(
+        self,
+        spec: Spec,
+        design: Design,
+        params: Params,
+        units: Units,
+        nodes: int = 15,
+        chunk_elements: int = CHUNK_ELEMENTS,
+        data: xr.Dataset | None = None,
+    ):
         self.spec, self.design, self.params, self.units = spec, design, params, units
         self.data = data  # the encoded data of the fit (post-stratification needs it)
         self.n_nodes = nodes
@@ -175,14 +195,22 @@ class EffectModel:
         self.latent = spec.latent
 
     @classmethod
-    def from_fit(cls, fit, draws: int | None = None, weights: str = "none",
-                 residual: str = POSTERIOR, nodes: int = 15, units: Units | None = None,
-                 chunk_elements: int = CHUNK_ELEMENTS) -> EffectModel:
+    def from_fit(
+        cls,
+        fit,
+        draws: int | None = None,
+        weights: str = "none",
+        residual: str = POSTERIOR,
+        nodes: int = 15,
+        units: Units | None = None,
+        chunk_elements: int = CHUNK_ELEMENTS,
+    ) -> EffectModel:
         """From a :class:`capmodel.Fit`: its spec, design, ``draws`` thinned draws and units
         (default: the survey sample, ``weights`` 'none' or 'survey')."""
         design = build_design(fit.spec, fit.data)
-        params = posterior_params(fit.posterior, fit.spec, design, draws,
-                                  residuals=getattr(fit, "residual_draws", None))
+        params = posterior_params(
+            fit.posterior, fit.spec, design, draws, residuals=getattr(fit, "residual_draws", None)
+        )
         if units is None:
             units = sample_units(fit.spec, fit.data, design, weights=weights, residual=residual)
         return cls(fit.spec, design, params, units, nodes, chunk_elements, data=fit.data)
@@ -196,13 +224,18 @@ class EffectModel:
         if not self.latent:
             return "no latent capability (direct effects only)"
         if self.units.residual == POSTERIOR and self.params.residual is None:
-            return ("each person's own residual e_i (its posterior given all their responses, "
-                    f"by adaptive Gauss-Hermite quadrature, {self.n_nodes} nodes)")
+            return (
+                "each person's own residual e_i (its posterior given all their responses, "
+                f"by adaptive Gauss-Hermite quadrature, {self.n_nodes} nodes)"
+            )
         return self.units.residual_text(self.n_nodes)
 
     def _chunk_size(self) -> int:
-        q = self.n_nodes if (self.latent and (self.units.residual == INTEGRATED
-                                              or self.params.residual is None)) else 1
+        q = (
+            self.n_nodes
+            if (self.latent and (self.units.residual == INTEGRATED or self.params.residual is None))
+            else 1
+        )
         r = len(self.design.realisations) + 1
         return max(1, self.chunk_elements // max(1, self.units.n_rows * r * q))
 

@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 def _log1mexp(a: np.ndarray) -> np.ndarray:
     """log(1 - exp(a)) for a <= 0, stable."""
     with np.errstate(divide="ignore"):
-        return np.where(a > -0.693, np.log(-np.expm1(np.minimum(a, -1e-300))),
-                        np.log1p(-np.exp(np.minimum(a, 0.0))))
+        return np.where(
+            a > -0.693,
+            np.log(-np.expm1(np.minimum(a, -1e-300))),
+            np.log1p(-np.exp(np.minimum(a, 0.0))),
+        )
 
 
 def _cut_table(pred: Predictor) -> np.ndarray:
@@ -63,8 +66,11 @@ def _log_terms(pred: Predictor, theta: np.ndarray, eta_rows: np.ndarray) -> np.n
         x = p.loading[:, None, None, :, None] * theta[:, :, None, None, :]  # (D, P, 1, J, Q)
         # log(sigmoid(upper - x) - sigmoid(lower - x))
         #   = log sigmoid(upper - x) + log sigmoid(x - lower) + log(1 - exp(lower - upper))
-        ll = (log_expit(upper[..., None] - x) + log_expit(x - lower[..., None])
-              + _log1mexp(lower - upper)[..., None])
+        ll = (
+            log_expit(upper[..., None] - x)
+            + log_expit(x - lower[..., None])
+            + _log1mexp(lower - upper)[..., None]
+        )
         out += np.sum(np.where(obs[None, ..., None], ll, 0.0), axis=(2, 3))
     y = lay.realisation_y  # (P, S, R)
     if y.shape[2] and eta_rows is not None:
@@ -77,21 +83,25 @@ def _log_terms(pred: Predictor, theta: np.ndarray, eta_rows: np.ndarray) -> np.n
     return out
 
 
-def person_posterior_nodes(pred: Predictor, nodes: tuple[np.ndarray, np.ndarray]
-                           ) -> tuple[np.ndarray, np.ndarray]:
+def person_posterior_nodes(
+    pred: Predictor, nodes: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """Nodes e (D, P, Q) and log weights (D, P, Q) of each person's residual posterior."""
     u = pred.u
     if u.layout is None or u.person_index is None:
-        raise EffectsError("each person's own residual needs the persons' responses: these "
-                           "units are not the fit's persons; use residual='integrated'")
+        raise EffectsError(
+            "each person's own residual needs the persons' responses: these "
+            "units are not the fit's persons; use residual='integrated'"
+        )
     x, log_w = nodes
     m = pred.capability_mean(u.supports)  # (D, P) at the observed supports
     eta_rows = None
     if pred.eta_fixed is not None:
         eta_rows = pred.eta_fixed
         if pred.s.direct.size:
-            eta_rows = eta_rows + np.einsum("drk,nk->dnr", pred.p.direct,
-                                            u.supports[u.person_of_row][:, pred.s.direct])
+            eta_rows = eta_rows + np.einsum(
+                "drk,nk->dnr", pred.p.direct, u.supports[u.person_of_row][:, pred.s.direct]
+            )
     first = _log_terms(pred, m[:, :, None] + x[None, None, :], eta_rows) + log_w
     post = np.exp(first - first.max(axis=2, keepdims=True))
     post /= post.sum(axis=2, keepdims=True)

@@ -15,8 +15,7 @@ import xarray as xr
 PROB = 0.9
 
 
-def interval(draws: np.ndarray, prob: float = PROB, axis: int = 0) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
+def interval(draws: np.ndarray, prob: float = PROB, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Equal-tailed ``prob`` interval over ``axis`` (NaN draws ignored)."""
     lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -30,9 +29,13 @@ def summary_columns(draws: np.ndarray, prob: float = PROB) -> dict[str, np.ndarr
     lo, hi = interval(draws, prob)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return {"mean": np.nanmean(draws, axis=0), "sd": np.nanstd(draws, axis=0),
-                "lower": lo, "upper": hi,
-                "prob_positive": np.mean(draws > 0, axis=0)}
+        return {
+            "mean": np.nanmean(draws, axis=0),
+            "sd": np.nanstd(draws, axis=0),
+            "lower": lo,
+            "upper": hi,
+            "prob_positive": np.mean(draws > 0, axis=0),
+        }
 
 
 def tidy(da: xr.DataArray, prob: float = PROB, **constant: Any) -> pd.DataFrame:
@@ -41,8 +44,11 @@ def tidy(da: xr.DataArray, prob: float = PROB, **constant: Any) -> pd.DataFrame:
     dims = [d for d in da.dims if d != "sample"]
     arr = da.transpose("sample", *dims).values
     stats = summary_columns(arr.reshape(arr.shape[0], -1), prob)
-    index = pd.MultiIndex.from_product([[str(v) for v in da[d].values] for d in dims],
-                                       names=dims) if dims else None
+    index = (
+        pd.MultiIndex.from_product([[str(v) for v in da[d].values] for d in dims], names=dims)
+        if dims
+        else None
+    )
     out = pd.DataFrame(stats, index=index).reset_index() if dims else pd.DataFrame(stats)
     for k, v in constant.items():
         out[k] = v
@@ -68,11 +74,18 @@ class EffectResult:
     def to_json(self, path: str | Path | None = None) -> str:
         """The table (records), the notes and the extra tables as JSON; written to ``path``
         when given."""
-        text = json.dumps({"estimand": self.estimand, "notes": self.notes,
-                           "rows": json.loads(self.table.to_json(orient="records")),
-                           "extra": {k: json.loads(v.to_json(orient="records"))
-                                     for k, v in self.extra.items()}},
-                          indent=2, ensure_ascii=False)
+        text = json.dumps(
+            {
+                "estimand": self.estimand,
+                "notes": self.notes,
+                "rows": json.loads(self.table.to_json(orient="records")),
+                "extra": {
+                    k: json.loads(v.to_json(orient="records")) for k, v in self.extra.items()
+                },
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -80,14 +93,16 @@ class EffectResult:
     def to_netcdf(self, path: str | Path) -> None:
         """The draws (with the notes as attributes)."""
         ds = self.draws.copy()
-        ds.attrs = {k: json.dumps(v) if not isinstance(v, str) else v
-                    for k, v in self.notes.items()}
+        ds.attrs = {
+            k: json.dumps(v) if not isinstance(v, str) else v for k, v in self.notes.items()
+        }
         ds.to_netcdf(path, engine="h5netcdf")
 
     def text(self, digits: int = 3) -> str:
         lines = [f"{self.estimand}"] + [f"  {k}: {v}" for k, v in self.notes.items()]
-        with pd.option_context("display.width", 160, "display.max_rows", 1000,
-                               "display.max_columns", 30):
+        with pd.option_context(
+            "display.width", 160, "display.max_rows", 1000, "display.max_columns", 30
+        ):
             lines.append(self.table.round(digits).to_string(index=False))
         return "\n".join(lines)
 

@@ -29,14 +29,19 @@ from capmodel.effects.units import EffectsError
 
 def notes(model: EffectModel, **extra) -> dict:
     """What every output says: population, residual rule, draws."""
-    out = {"population": model.units.description, "residual": model.residual_text,
-           "draws": model.params.n_draws, "interval": f"{int(100 * PROB)}% equal-tailed"}
+    out = {
+        "population": model.units.description,
+        "residual": model.residual_text,
+        "draws": model.params.n_draws,
+        "interval": f"{int(100 * PROB)}% equal-tailed",
+    }
     out.update(extra)
     return out
 
 
-def mean_predictions(model: EffectModel, interventions: Sequence[Intervention],
-                     groups: Subgroups) -> np.ndarray:
+def mean_predictions(
+    model: EffectModel, interventions: Sequence[Intervention], groups: Subgroups
+) -> np.ndarray:
     """(D, I, G, O) population means of every outcome under each intervention."""
     if not model.design.realisations:
         raise EffectsError("this model has no realisations: nothing to predict")
@@ -53,9 +58,12 @@ def mean_predictions(model: EffectModel, interventions: Sequence[Intervention],
 
 
 def _subgroup_coords(groups: Subgroups) -> dict:
-    return {"subgroup": np.arange(groups.size), "by_variable": ("subgroup", list(
-        groups.by_variable)), "by_level": ("subgroup", list(groups.by_level)),
-        "n_rows": ("subgroup", groups.counts())}
+    return {
+        "subgroup": np.arange(groups.size),
+        "by_variable": ("subgroup", list(groups.by_variable)),
+        "by_level": ("subgroup", list(groups.by_level)),
+        "n_rows": ("subgroup", groups.counts()),
+    }
 
 
 def _flat(df: pd.DataFrame, groups: Subgroups) -> pd.DataFrame:
@@ -69,30 +77,54 @@ def _flat(df: pd.DataFrame, groups: Subgroups) -> pd.DataFrame:
 
 
 @single_blas_thread
-def predict(model: EffectModel, interventions: Sequence, by: Sequence[str] = ()
-            ) -> EffectResult:
+def predict(model: EffectModel, interventions: Sequence, by: Sequence[str] = ()) -> EffectResult:
     """Predicted share with each realisation (and any realisation) under each intervention
     ('observed', 'none', 'k=1,j=0', ...), overall and by subgroup."""
     ivs = [parse_intervention(i).check(model.units.support_names) for i in interventions]
     groups = Subgroups.of(model.units, by)
     arr = mean_predictions(model, ivs, groups)
     p = model.params
-    da = xr.DataArray(arr, dims=("sample", "intervention", "subgroup", "outcome"),
-                      coords={**sample_coords(p.chain, p.draw),
-                              "intervention": [iv.name for iv in ivs],
-                              **_subgroup_coords(groups), "outcome": list(model.outcomes)})
+    da = xr.DataArray(
+        arr,
+        dims=("sample", "intervention", "subgroup", "outcome"),
+        coords={
+            **sample_coords(p.chain, p.draw),
+            "intervention": [iv.name for iv in ivs],
+            **_subgroup_coords(groups),
+            "outcome": list(model.outcomes),
+        },
+    )
     table = tidy(da.drop_vars(["by_variable", "by_level", "n_rows"]))
     table = _flat(table, groups)
-    table = table[["intervention", "outcome", "by_variable", "by_level", "n_rows", "mean",
-                   "sd", "lower", "upper"]]
-    return EffectResult("predicted realisations under interventions", table,
-                        xr.Dataset({"predicted": da}), notes(model))
+    table = table[
+        [
+            "intervention",
+            "outcome",
+            "by_variable",
+            "by_level",
+            "n_rows",
+            "mean",
+            "sd",
+            "lower",
+            "upper",
+        ]
+    ]
+    return EffectResult(
+        "predicted realisations under interventions",
+        table,
+        xr.Dataset({"predicted": da}),
+        notes(model),
+    )
 
 
 @single_blas_thread
-def total_effects(model: EffectModel, contrasts: Sequence | None = None,
-                  supports: Sequence[str] | None = None, cep: bool = True,
-                  by: Sequence[str] = ()) -> EffectResult:
+def total_effects(
+    model: EffectModel,
+    contrasts: Sequence | None = None,
+    supports: Sequence[str] | None = None,
+    cep: bool = True,
+    by: Sequence[str] = (),
+) -> EffectResult:
     """Total effects: M(treated) - M(control) and M(treated) / M(control).
 
     ``contrasts``: (treated, control) pairs of interventions (text, mapping or
@@ -123,20 +155,30 @@ def total_effects(model: EffectModel, contrasts: Sequence | None = None,
     ci = [order.index(k.name) for _, k in pairs]
     treated, control = arr[:, ti], arr[:, ci]
     p = model.params
-    coords = {**sample_coords(p.chain, p.draw),
-              "contrast": [contrast_name(t, k) for t, k in pairs],
-              "treated_intervention": ("contrast", [t.name for t, _ in pairs]),
-              "control_intervention": ("contrast", [k.name for _, k in pairs]),
-              **_subgroup_coords(groups), "outcome": list(model.outcomes)}
+    coords = {
+        **sample_coords(p.chain, p.draw),
+        "contrast": [contrast_name(t, k) for t, k in pairs],
+        "treated_intervention": ("contrast", [t.name for t, _ in pairs]),
+        "control_intervention": ("contrast", [k.name for _, k in pairs]),
+        **_subgroup_coords(groups),
+        "outcome": list(model.outcomes),
+    }
     dims = ("sample", "contrast", "subgroup", "outcome")
     with np.errstate(divide="ignore", invalid="ignore"):
-        ds = xr.Dataset({"treated": (dims, treated), "control": (dims, control),
-                         "difference": (dims, treated - control),
-                         "ratio": (dims, treated / control)}, coords=coords)
+        ds = xr.Dataset(
+            {
+                "treated": (dims, treated),
+                "control": (dims, control),
+                "difference": (dims, treated - control),
+                "ratio": (dims, treated / control),
+            },
+            coords=coords,
+        )
     parts = []
     for q in ("difference", "ratio", "treated", "control"):
-        da = ds[q].drop_vars(["by_variable", "by_level", "n_rows", "treated_intervention",
-                              "control_intervention"])
+        da = ds[q].drop_vars(
+            ["by_variable", "by_level", "n_rows", "treated_intervention", "control_intervention"]
+        )
         if q == "ratio":  # prob_positive of a ratio: P(ratio > 1)
             t = tidy(da - 1.0, quantity=q)
             t[["mean", "lower", "upper"]] += 1.0
@@ -147,8 +189,28 @@ def total_effects(model: EffectModel, contrasts: Sequence | None = None,
     tc = {contrast_name(t, k): (t.name, k.name) for t, k in pairs}
     table.insert(0, "treated", [tc[c][0] for c in table["contrast"]])
     table.insert(1, "control", [tc[c][1] for c in table["contrast"]])
-    cols = ["contrast", "treated", "control", "quantity", "outcome", "by_variable", "by_level",
-            "n_rows", "mean", "sd", "lower", "upper", "prob_positive"]
-    return EffectResult("total effects", table[cols], ds, notes(
-        model, contrasts="do(treated) vs do(control); supports an intervention leaves out keep "
-                         "their observed values"))
+    cols = [
+        "contrast",
+        "treated",
+        "control",
+        "quantity",
+        "outcome",
+        "by_variable",
+        "by_level",
+        "n_rows",
+        "mean",
+        "sd",
+        "lower",
+        "upper",
+        "prob_positive",
+    ]
+    return EffectResult(
+        "total effects",
+        table[cols],
+        ds,
+        notes(
+            model,
+            contrasts="do(treated) vs do(control); supports an intervention leaves out keep "
+            "their observed values",
+        ),
+    )

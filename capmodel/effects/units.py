@@ -39,7 +39,7 @@ def conversion_parts(design: Design) -> list[TermParts]:
     out = []
     for t, label in enumerate(design.conversion_terms):
         k = design.supports[int(design.conversion_support[t])]
-        rest = label[len(k) + 1:]
+        rest = label[len(k) + 1 :]
         if rest.endswith("]") and "[" in rest:
             col, level = rest[:-1].split("[", 1)
             out.append(TermParts(k, col, level))
@@ -92,8 +92,10 @@ class Units:
         if by == "all":
             return np.zeros(self.n_rows, dtype=np.int64), ("all",)
         if by not in self.by:
-            raise EffectsError(f"cannot split by {by!r}: allowed subgroup variables are "
-                               f"{['all', *sorted(self.by)]}")
+            raise EffectsError(
+                f"cannot split by {by!r}: allowed subgroup variables are "
+                f"{['all', *sorted(self.by)]}"
+            )
         return self.by[by]
 
     def residual_text(self, nodes: int) -> str:
@@ -116,24 +118,26 @@ def first_rows(person_of_row: np.ndarray, n_persons: int) -> np.ndarray:
     return first
 
 
-def _by_variables(ds: xr.Dataset, supports: tuple[str, ...], rows_support: np.ndarray
-                  ) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+def _by_variables(
+    ds: xr.Dataset, supports: tuple[str, ...], rows_support: np.ndarray
+) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
     out: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
     for name, var in ds.data_vars.items():
         name = str(name)
         for prefix in ("group__", "covariate__"):
             if not name.startswith(prefix) or name.endswith("__parent"):
                 continue
-            col = name[len(prefix):]
+            col = name[len(prefix) :]
             if f"level__{col}" in ds.coords:
-                out[col] = (var.values.astype(np.int64),
-                            tuple(str(v) for v in ds[f"level__{col}"].values))
+                out[col] = (
+                    var.values.astype(np.int64),
+                    tuple(str(v) for v in ds[f"level__{col}"].values),
+                )
             elif var.attrs.get("kind") == "numeric":
                 values = var.values
                 uniq = np.unique(values)
                 if uniq.size <= 10:
-                    out[col] = (np.searchsorted(uniq, values),
-                                tuple(f"{v:g}" for v in uniq))
+                    out[col] = (np.searchsorted(uniq, values), tuple(f"{v:g}" for v in uniq))
     if "wave" in ds:
         waves = ds["wave"].values
         uniq = np.unique(waves)
@@ -147,8 +151,9 @@ def _by_variables(ds: xr.Dataset, supports: tuple[str, ...], rows_support: np.nd
     return out
 
 
-def sample_units(spec: Spec, ds: xr.Dataset, design: Design, weights: str = "none",
-                 residual: str = POSTERIOR) -> Units:
+def sample_units(
+    spec: Spec, ds: xr.Dataset, design: Design, weights: str = "none", residual: str = POSTERIOR
+) -> Units:
     """The fit's own persons and rows (the survey sample).
 
     ``weights``: 'none' (every row 1) or 'survey' (the data's weight column).
@@ -164,8 +169,11 @@ def sample_units(spec: Spec, ds: xr.Dataset, design: Design, weights: str = "non
     first = first_rows(person_of_row, n_persons)
     names = model_supports(spec, design)
     all_supports = [str(s) for s in ds["support"].values] if "support" in ds.dims else []
-    sup_rows = (ds["supports"].values[:, [all_supports.index(k) for k in names]].astype(float)
-                if names else np.zeros((person_of_row.size, 0)))
+    sup_rows = (
+        ds["supports"].values[:, [all_supports.index(k) for k in names]].astype(float)
+        if names
+        else np.zeros((person_of_row.size, 0))
+    )
     supports = sup_rows[first]
     parts = conversion_parts(design)
     z = np.zeros((n_persons, len(parts)))
@@ -187,20 +195,34 @@ def sample_units(spec: Spec, ds: xr.Dataset, design: Design, weights: str = "non
     groups = design.groups + design.interactions
     return Units(
         description=f"{what} ({n_persons:,} persons, {person_of_row.size:,} rows)",
-        support_names=names, supports=supports, capability_x=design.capability_x,
-        conversion_z=z, capability_codes={g.name: g.of_person for g in groups},
-        person_of_row=person_of_row, realisation_x=design.realisation_x,
-        log_time=design.log_time, realisation_codes={g.name: g.of_row for g in groups},
-        weights=w, residual=residual, by=_by_variables(ds, names, sup_rows),
+        support_names=names,
+        supports=supports,
+        capability_x=design.capability_x,
+        conversion_z=z,
+        capability_codes={g.name: g.of_person for g in groups},
+        person_of_row=person_of_row,
+        realisation_x=design.realisation_x,
+        log_time=design.log_time,
+        realisation_codes={g.name: g.of_row for g in groups},
+        weights=w,
+        residual=residual,
+        by=_by_variables(ds, names, sup_rows),
         person_index=np.arange(n_persons) if residual == POSTERIOR else None,
         person_labels=design.person_labels,
         realisation_y=design.realisation_y if design.realisations else None,
         wave=ds["wave"].values.astype(np.int64) if "wave" in ds else None,
-        layout=person_layout(person_of_row, n_persons,
-                             [(j.rows, j.values) for j in design.indicators],
-                             design.realisation_y) if spec.latent else None,
+        layout=person_layout(
+            person_of_row,
+            n_persons,
+            [(j.rows, j.values) for j in design.indicators],
+            design.realisation_y,
+        )
+        if spec.latent
+        else None,
         indicator_kinds=tuple((j.name, j.kind, len(j.levels)) for j in design.indicators),
-        references={str(v.attrs["column"]): str(v.attrs["reference"])
-                    for k, v in ds.data_vars.items()
-                    if str(k).startswith("covariate__") and "reference" in v.attrs},
+        references={
+            str(v.attrs["column"]): str(v.attrs["reference"])
+            for k, v in ds.data_vars.items()
+            if str(k).startswith("covariate__") and "reference" in v.attrs
+        },
     )

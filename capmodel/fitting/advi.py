@@ -59,8 +59,15 @@ class _FirstStep:
             self.at = time.perf_counter()
 
 
-def run_advi(model: pm.Model, *, draws: int, chains: int, seed: int,
-             iterations: int = ITERATIONS, progressbar: bool = True) -> AdviRun:
+def run_advi(
+    model: pm.Model,
+    *,
+    draws: int,
+    chains: int,
+    seed: int,
+    iterations: int = ITERATIONS,
+    progressbar: bool = True,
+) -> AdviRun:
     """Fit ``model`` by mean-field ADVI (at most ``iterations`` steps, stopped early by PyMC's
     ``CheckParametersConvergence``) and draw ``chains * draws`` independent draws from the
     approximation, arranged as ``chains`` chains of ``draws`` draws like a NUTS run."""
@@ -69,9 +76,15 @@ def run_advi(model: pm.Model, *, draws: int, chains: int, seed: int,
     first = _FirstStep()
     check = CheckParametersConvergence(every=CHECK_EVERY, tolerance=TOLERANCE, diff="absolute")
     t0 = time.perf_counter()
-    approx = pm.fit(n=iterations, method="advi", model=model, random_seed=seed,
-                    progressbar=progressbar, callbacks=[first, check],
-                    obj_optimizer=pm.adagrad_window(learning_rate=LEARNING_RATE))
+    approx = pm.fit(
+        n=iterations,
+        method="advi",
+        model=model,
+        random_seed=seed,
+        progressbar=progressbar,
+        callbacks=[first, check],
+        obj_optimizer=pm.adagrad_window(learning_rate=LEARNING_RATE),
+    )
     t1 = time.perf_counter()
     idata = approx.sample(draws * chains, random_seed=seed)
     t2 = time.perf_counter()
@@ -84,8 +97,16 @@ def run_advi(model: pm.Model, *, draws: int, chains: int, seed: int,
         if group != "posterior" and not idata[group].to_dataset().data_vars:
             del idata[group]
     compile_s = (first.at or t1) - t0
-    return AdviRun(idata, compile_s, t1 - t0 - compile_s, t2 - t1, done, done < iterations,
-                   float(tail.mean()) if tail.size else float("nan"), loss)
+    return AdviRun(
+        idata,
+        compile_s,
+        t1 - t0 - compile_s,
+        t2 - t1,
+        done,
+        done < iterations,
+        float(tail.mean()) if tail.size else float("nan"),
+        loss,
+    )
 
 
 def as_chains(posterior: xr.Dataset, chains: int, draws: int) -> xr.Dataset:

@@ -47,16 +47,22 @@ class Diagnostics:
 
     def text(self) -> str:
         if self.approximate:
-            return "\n".join([f"convergence: {APPROXIMATE_TEXT}",
-                              *[f"  - {r}" for r in self.reasons],
-                              *[f"  note: {n}" for n in self.notes]])
-        lines = [f"convergence: {self.verdict.upper()}",
-                 f"  max R-hat {self.max_rhat:.3f} (worst: {', '.join(self.worst_rhat[:3])})",
-                 f"  min bulk ESS {self.min_ess_bulk:.0f}, min tail ESS {self.min_ess_tail:.0f} "
-                 f"(worst: {', '.join(self.worst_ess[:3])})",
-                 f"  divergences {self.divergences} of {self.n_draws} draws; min BFMI "
-                 f"{self.min_bfmi:.2f}; tree-depth saturation "
-                 f"{100 * self.treedepth_saturation:.1f}%"]
+            return "\n".join(
+                [
+                    f"convergence: {APPROXIMATE_TEXT}",
+                    *[f"  - {r}" for r in self.reasons],
+                    *[f"  note: {n}" for n in self.notes],
+                ]
+            )
+        lines = [
+            f"convergence: {self.verdict.upper()}",
+            f"  max R-hat {self.max_rhat:.3f} (worst: {', '.join(self.worst_rhat[:3])})",
+            f"  min bulk ESS {self.min_ess_bulk:.0f}, min tail ESS {self.min_ess_tail:.0f} "
+            f"(worst: {', '.join(self.worst_ess[:3])})",
+            f"  divergences {self.divergences} of {self.n_draws} draws; min BFMI "
+            f"{self.min_bfmi:.2f}; tree-depth saturation "
+            f"{100 * self.treedepth_saturation:.1f}%",
+        ]
         lines += [f"  - {r}" for r in self.reasons]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -72,8 +78,10 @@ def _flatten(ds: xr.Dataset) -> tuple[np.ndarray, list[str]]:
         else:
             idx = np.ndindex(*da.shape)
             coords = [da[d].values if d in da.coords else np.arange(da.sizes[d]) for d in da.dims]
-            labels += [f"{name}[{', '.join(str(c[i]) for c, i in zip(coords, ix, strict=True))}]"
-                       for ix in idx]
+            labels += [
+                f"{name}[{', '.join(str(c[i]) for c, i in zip(coords, ix, strict=True))}]"
+                for ix in idx
+            ]
     return (np.concatenate(values) if values else np.zeros(0)), labels
 
 
@@ -90,8 +98,9 @@ def bfmi(energy: np.ndarray) -> np.ndarray:
     return np.mean(np.diff(e, axis=1) ** 2, axis=1) / np.var(e, axis=1)
 
 
-def diagnose(idata: xr.DataTree, notes: tuple[str, ...] = (), max_treedepth: int = 10
-             ) -> Diagnostics:
+def diagnose(
+    idata: xr.DataTree, notes: tuple[str, ...] = (), max_treedepth: int = 10
+) -> Diagnostics:
     """R-hat, bulk/tail ESS, divergences, BFMI and tree-depth saturation of ``idata``."""
     post = idata["posterior"].dataset
     rhat, labels = _flatten(az.rhat(post))
@@ -128,8 +137,10 @@ def diagnose(idata: xr.DataTree, notes: tuple[str, ...] = (), max_treedepth: int
     elif low < ESS[0]:
         warns.append(f"effective sample size {low:.0f} < {ESS[0]} ({worst_ess[0]})")
     if divergences and divergences / n_draws > DIVERGENCE_FAIL_SHARE:
-        fails.append(f"{divergences} divergent transitions ({100 * divergences / n_draws:.1f}% "
-                     "of draws): the posterior geometry is not explored reliably")
+        fails.append(
+            f"{divergences} divergent transitions ({100 * divergences / n_draws:.1f}% "
+            "of draws): the posterior geometry is not explored reliably"
+        )
     elif divergences:
         warns.append(f"{divergences} divergent transitions")
     if np.isfinite(min_bfmi) and min_bfmi < BFMI:
@@ -137,13 +148,38 @@ def diagnose(idata: xr.DataTree, notes: tuple[str, ...] = (), max_treedepth: int
     if sat > TREEDEPTH_WARN_SHARE:
         warns.append(f"{100 * sat:.1f}% of draws hit the maximum tree depth")
     verdict = "fail" if fails else ("warn" if warns else "pass")
-    return Diagnostics(verdict, tuple(fails + warns), max_rhat, min_b, min_t, worst_rhat,
-                       worst_ess, divergences, n_draws, min_bfmi, sat, tuple(notes))
+    return Diagnostics(
+        verdict,
+        tuple(fails + warns),
+        max_rhat,
+        min_b,
+        min_t,
+        worst_rhat,
+        worst_ess,
+        divergences,
+        n_draws,
+        min_bfmi,
+        sat,
+        tuple(notes),
+    )
 
 
-def approximate_diagnostics(n_draws: int, reasons: tuple[str, ...],
-                            notes: tuple[str, ...] = ()) -> Diagnostics:
+def approximate_diagnostics(
+    n_draws: int, reasons: tuple[str, ...], notes: tuple[str, ...] = ()
+) -> Diagnostics:
     """The diagnostics of an approximate fit: verdict 'approximate', no R-hat, ESS or sampler
     statistics (its draws are independent draws from the approximation)."""
-    return Diagnostics(APPROXIMATE, tuple(reasons), None, None, None, (), (), 0, int(n_draws),
-                       None, None, tuple(notes))
+    return Diagnostics(
+        APPROXIMATE,
+        tuple(reasons),
+        None,
+        None,
+        None,
+        (),
+        (),
+        0,
+        int(n_draws),
+        None,
+        None,
+        tuple(notes),
+    )

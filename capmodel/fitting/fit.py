@@ -48,8 +48,12 @@ class Fit:
 
     @property
     def diagnostics(self) -> Diagnostics:
-        return Diagnostics(**{k: (tuple(v) if isinstance(v, list) else v)
-                              for k, v in self.manifest["diagnostics"].items()})
+        return Diagnostics(
+            **{
+                k: (tuple(v) if isinstance(v, list) else v)
+                for k, v in self.manifest["diagnostics"].items()
+            }
+        )
 
     @property
     def posterior(self) -> xr.Dataset:
@@ -108,17 +112,30 @@ class Fit:
     def __repr__(self) -> str:
         m = self.manifest
         how = " ADVI" if self.approximate else ""
-        return (f"<Fit {self.spec.name!r}: {m['data']['n_persons']} persons, "
-                f"{m['settings']['chains']}x{m['settings']['draws']}{how} draws, "
-                f"{m['diagnostics']['verdict']}>")
+        return (
+            f"<Fit {self.spec.name!r}: {m['data']['n_persons']} persons, "
+            f"{m['settings']['chains']}x{m['settings']['draws']}{how} draws, "
+            f"{m['diagnostics']['verdict']}>"
+        )
 
 
-def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
-        method: str = "nuts", draws: int | None = None, tune: int | None = None,
-        chains: int | None = None, seed: int | None = None, sampler: str | None = None,
-        target_accept: float | None = None, adaptation: str | None = None,
-        iterations: int | None = None, keep_residuals: bool | int = False,
-        progressbar: bool = True, verbose: bool = True) -> Fit:
+def fit(
+    spec: Spec | str | Path,
+    data: Data | pd.DataFrame | str | Path,
+    *,
+    method: str = "nuts",
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+    sampler: str | None = None,
+    target_accept: float | None = None,
+    adaptation: str | None = None,
+    iterations: int | None = None,
+    keep_residuals: bool | int = False,
+    progressbar: bool = True,
+    verbose: bool = True,
+) -> Fit:
     """Fit ``spec`` to ``data`` by NUTS (or, ``method="advi"``, an approximate ADVI preview).
 
     ``spec``: a :class:`Spec` or a TOML path. ``data``: validated :class:`Data`, a DataFrame or
@@ -136,10 +153,14 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not one of {list(METHODS)}")
-    if isinstance(keep_residuals, int) and not isinstance(keep_residuals, bool) \
-            and keep_residuals < 0:
-        raise ValueError(f"keep_residuals must be True, False or a number of draws >= 0, got "
-                         f"{keep_residuals}")
+    if (
+        isinstance(keep_residuals, int)
+        and not isinstance(keep_residuals, bool)
+        and keep_residuals < 0
+    ):
+        raise ValueError(
+            f"keep_residuals must be True, False or a number of draws >= 0, got {keep_residuals}"
+        )
 
     def say(text: str) -> None:
         if verbose:  # stderr, flushed: a redirected log fills while the fit runs
@@ -150,56 +171,89 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
         spec = load_spec(spec)
     data = _load(data, spec, say)
     s = spec.sampling
-    settings: dict[str, Any] = {"draws": draws or s.draws, "chains": chains or s.chains,
-                                "seed": s.seed if seed is None else int(seed)}
+    settings: dict[str, Any] = {
+        "draws": draws or s.draws,
+        "chains": chains or s.chains,
+        "seed": s.seed if seed is None else int(seed),
+    }
     if method == "nuts":
-        settings.update({
-            "tune": tune or s.tune, "sampler": sampler or s.sampler,
-            "target_accept": target_accept or s.target_accept,
-            "max_treedepth": s.max_treedepth, "adaptation": adaptation or s.adaptation})
+        settings.update(
+            {
+                "tune": tune or s.tune,
+                "sampler": sampler or s.sampler,
+                "target_accept": target_accept or s.target_accept,
+                "max_treedepth": s.max_treedepth,
+                "adaptation": adaptation or s.adaptation,
+            }
+        )
     else:
         from capmodel.fitting import advi
 
-        settings.update({"method": "advi", "iterations": iterations or advi.ITERATIONS,
-                         "learning_rate": advi.LEARNING_RATE, "check_every": advi.CHECK_EVERY,
-                         "tolerance": advi.TOLERANCE})
+        settings.update(
+            {
+                "method": "advi",
+                "iterations": iterations or advi.ITERATIONS,
+                "learning_rate": advi.LEARNING_RATE,
+                "check_every": advi.CHECK_EVERY,
+                "tolerance": advi.TOLERANCE,
+            }
+        )
     t0 = time.perf_counter()
     design = build_design(spec, data)
     built = build_model(spec, design)
     t_build = time.perf_counter() - t0
-    say(f"build {t_build:.1f} s (design and PyMC model, {len(built.model.free_RVs)} free "
-        "variables)")
+    say(
+        f"build {t_build:.1f} s (design and PyMC model, {len(built.model.free_RVs)} free variables)"
+    )
     n_chains, n_draws = settings["chains"], settings["draws"]
     advi_info = None
     if method == "nuts":
-        say(f"sampling with {settings['sampler']}: {n_chains} chains x {n_draws} draws after "
-            f"{settings['tune']} tuning steps (compiling the model first)...")
-        key = hashlib.sha256((spec.to_json() + data.dataset.attrs["data_hash"]).encode()
-                             ).hexdigest()
+        say(
+            f"sampling with {settings['sampler']}: {n_chains} chains x {n_draws} draws after "
+            f"{settings['tune']} tuning steps (compiling the model first)..."
+        )
+        key = hashlib.sha256(
+            (spec.to_json() + data.dataset.attrs["data_hash"]).encode()
+        ).hexdigest()
         run = run_nuts(built.model, progressbar=progressbar, cache_key=key, **settings)
         say(f"compile {run.compile_seconds:.1f} s")
         say(f"sampling {run.sampling_seconds:.1f} s")
         idata = run.idata
-        timings = {"compile_seconds": run.compile_seconds,
-                   "sampling_seconds": run.sampling_seconds}
+        timings = {"compile_seconds": run.compile_seconds, "sampling_seconds": run.sampling_seconds}
     else:
-        say(f"ADVI (approximate): at most {settings['iterations']:,} iterations, then "
-            f"{n_chains} x {n_draws} draws (compiling the model first)...")
-        arun = advi.run_advi(built.model, draws=n_draws, chains=n_chains,
-                             seed=settings["seed"], iterations=settings["iterations"],
-                             progressbar=progressbar)
+        say(
+            f"ADVI (approximate): at most {settings['iterations']:,} iterations, then "
+            f"{n_chains} x {n_draws} draws (compiling the model first)..."
+        )
+        arun = advi.run_advi(
+            built.model,
+            draws=n_draws,
+            chains=n_chains,
+            seed=settings["seed"],
+            iterations=settings["iterations"],
+            progressbar=progressbar,
+        )
         stop = "converged" if arun.converged else "stopped at the iteration limit"
         say(f"compile {arun.compile_seconds:.1f} s")
-        say(f"advi {arun.fit_seconds:.1f} s ({arun.iterations:,} iterations, {stop}; "
-            f"final loss {arun.final_loss:,.1f})")
+        say(
+            f"advi {arun.fit_seconds:.1f} s ({arun.iterations:,} iterations, {stop}; "
+            f"final loss {arun.final_loss:,.1f})"
+        )
         say(f"draws {arun.draw_seconds:.1f} s ({n_chains} x {n_draws} from the approximation)")
         idata = arun.idata
         idata["advi"] = xr.DataTree(xr.Dataset({"loss": ("iteration", arun.loss)}))
-        timings = {"compile_seconds": arun.compile_seconds, "advi_seconds": arun.fit_seconds,
-                   "draw_seconds": arun.draw_seconds}
-        advi_info = {"iterations": arun.iterations, "max_iterations": settings["iterations"],
-                     "converged": arun.converged, "final_loss": arun.final_loss,
-                     "loss": f"mean negative ELBO over the last {advi.LOSS_WINDOW:,} iterations"}
+        timings = {
+            "compile_seconds": arun.compile_seconds,
+            "advi_seconds": arun.fit_seconds,
+            "draw_seconds": arun.draw_seconds,
+        }
+        advi_info = {
+            "iterations": arun.iterations,
+            "max_iterations": settings["iterations"],
+            "converged": arun.converged,
+            "final_loss": arun.final_loss,
+            "loss": f"mean negative ELBO over the last {advi.LOSS_WINDOW:,} iterations",
+        }
     if "constant_data" in idata.children:  # the design arrays; the "data" group holds the data
         del idata["constant_data"]
     if "warmup_posterior" in idata.children:  # tuning draws: not kept, as in PyMC's default
@@ -215,18 +269,27 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
         diag = diagnose(idata, notes=built.notes, max_treedepth=settings["max_treedepth"])
         say(f"diagnostics {time.perf_counter() - t0:.1f} s ({diag.verdict.upper()})")
     else:
-        diag = approximate_diagnostics(n_chains * n_draws, (
-            f"mean-field ADVI ({advi_info['iterations']:,} iterations, {stop}): independent "
-            "normals on the unconstrained parameters; posterior sds are typically too small "
-            "and means can be off by several sds",
-            "R-hat, ESS, divergences and BFMI do not apply; refit by NUTS for inference"),
-            notes=built.notes)
+        diag = approximate_diagnostics(
+            n_chains * n_draws,
+            (
+                f"mean-field ADVI ({advi_info['iterations']:,} iterations, {stop}): independent "
+                "normals on the unconstrained parameters; posterior sds are typically too small "
+                "and means can be off by several sds",
+                "R-hat, ESS, divergences and BFMI do not apply; refit by NUTS for inference",
+            ),
+            notes=built.notes,
+        )
     residuals = _store_residuals(idata, keep_residuals)
     if residuals is not None:
-        say(f"residuals: {RESIDUAL} " + (
-            f"kept, {residuals['draws_per_chain']} of {residuals['of_draws_per_chain']} draws "
-            "per chain as float32" if residuals["stored"]
-            else "not stored (effects integrate them; keep_residuals=True keeps them)"))
+        say(
+            f"residuals: {RESIDUAL} "
+            + (
+                f"kept, {residuals['draws_per_chain']} of {residuals['of_draws_per_chain']} draws "
+                "per chain as float32"
+                if residuals["stored"]
+                else "not stored (effects integrate them; keep_residuals=True keeps them)"
+            )
+        )
     ds = data.dataset
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -235,7 +298,8 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
         "approximate": method == "advi",
         "spec": spec.to_dict(),
         "data": {
-            "hash": ds.attrs["data_hash"], "n_rows": int(ds.attrs["n_rows"]),
+            "hash": ds.attrs["data_hash"],
+            "n_rows": int(ds.attrs["n_rows"]),
             "n_persons": int(ds.attrs["n_persons"]),
             "dropped_rows": int(ds.attrs.get("dropped_rows", 0)),
             "waves": list(design.waves),
@@ -244,8 +308,10 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
         },
         "settings": settings,
         "parameterisation": built.parameterisation,
-        "timings": {"build_seconds": round(t_build, 2),
-                    **{k: round(v, 2) for k, v in timings.items()}},
+        "timings": {
+            "build_seconds": round(t_build, 2),
+            **{k: round(v, 2) for k, v in timings.items()},
+        },
         "versions": versions(),
         "weighted_likelihood": spec.weighted,
         "notes": list(built.notes),
@@ -261,14 +327,15 @@ def fit(spec: Spec | str | Path, data: Data | pd.DataFrame | str | Path, *,
     return result
 
 
-def _load(data: Data | pd.DataFrame | str | Path, spec: Spec,
-          say: Callable[[str], None]) -> Data:
+def _load(data: Data | pd.DataFrame | str | Path, spec: Spec, say: Callable[[str], None]) -> Data:
     """``data`` read, validated and encoded as :func:`capmodel.data.load_data` does, saying
     how long each step took and printing the validator's warnings."""
     if isinstance(data, Data):
         ds = data.dataset
-        say(f"data {int(ds.attrs['n_persons']):,} persons, {int(ds.attrs['n_rows']):,} rows "
-            "(validated before)")
+        say(
+            f"data {int(ds.attrs['n_persons']):,} persons, {int(ds.attrs['n_rows']):,} rows "
+            "(validated before)"
+        )
     else:
         t0 = time.perf_counter()
         frame = read_table(data, schema=spec.schema)
@@ -279,9 +346,12 @@ def _load(data: Data | pd.DataFrame | str | Path, spec: Spec,
         data = Data(validated=validated, dataset=encode(validated))
         ds = data.dataset
         dropped = int(ds.attrs.get("dropped_rows", 0))
-        say(f"validate {time.perf_counter() - t0:.1f} s ({int(ds.attrs['n_persons']):,} "
+        say(
+            f"validate {time.perf_counter() - t0:.1f} s ({int(ds.attrs['n_persons']):,} "
             f"persons, {int(ds.attrs['n_rows']):,} rows"
-            + (f", {dropped:,} rows dropped" if dropped else "") + ")")
+            + (f", {dropped:,} rows dropped" if dropped else "")
+            + ")"
+        )
     for w in data.validated.warnings:
         say(f"warning: {w}")
     return data
@@ -298,12 +368,18 @@ def _store_residuals(idata: xr.DataTree, keep: bool | int) -> dict[str, Any] | N
     info: dict[str, Any] = {"variable": RESIDUAL, "stored": False}
     limit = RESIDUAL_DRAWS if keep is True else int(keep)
     if limit > 0:
-        index = np.unique(np.linspace(0, per_chain - 1, min(limit, per_chain)).round()
-                          .astype(np.int64))
+        index = np.unique(
+            np.linspace(0, per_chain - 1, min(limit, per_chain)).round().astype(np.int64)
+        )
         kept = post[RESIDUAL].isel(draw=index).astype(np.float32)
         idata[RESIDUAL_GROUP] = xr.DataTree(kept.to_dataset())
-        info.update(stored=True, group=RESIDUAL_GROUP, draws_per_chain=int(index.size),
-                    of_draws_per_chain=per_chain, dtype="float32")
+        info.update(
+            stored=True,
+            group=RESIDUAL_GROUP,
+            draws_per_chain=int(index.size),
+            of_draws_per_chain=per_chain,
+            dtype="float32",
+        )
     idata["posterior"] = xr.DataTree(post.drop_vars(RESIDUAL))
     return info
 
@@ -314,4 +390,3 @@ def _plain(v: Any) -> Any:
     if isinstance(v, tuple):
         return list(v)
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
-

@@ -94,15 +94,24 @@ def _jax_function(inputs: list, outputs: list) -> tuple[Any, list[np.ndarray]]:
     shared = [v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)]
     stand_ins = {v: v.type() for v in shared}
     graph = clone_replace(outputs, replace=stand_ins)
-    fgraph = FunctionGraph(inputs=list(inputs) + [stand_ins[v] for v in shared], outputs=graph,
-                           clone=True)
+    fgraph = FunctionGraph(
+        inputs=list(inputs) + [stand_ins[v] for v in shared], outputs=graph, clone=True
+    )
     mode.JAX.optimizer.rewrite(fgraph)
     return jax_funcify(fgraph), [np.asarray(v.get_value(borrow=True)) for v in shared]
 
 
-def sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, seed: int,
-                   target_accept: float, max_treedepth: int, progressbar: bool
-                   ) -> tuple[xr.DataTree, float, float]:
+def sample_numpyro(
+    model: pm.Model,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    target_accept: float,
+    max_treedepth: int,
+    progressbar: bool,
+) -> tuple[xr.DataTree, float, float]:
     """Sample ``model`` by numpyro's NUTS; returns the DataTree (posterior on the constrained
     scale with deterministics, sample_stats), compile seconds and sampling seconds."""
     jax = configure_jax(chains)
@@ -127,8 +136,10 @@ def sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, seed:
     shapes = {k: np.shape(v) for k, v in model.initial_point().items()}
 
     def numpyro_model(*data_args):
-        x = [numpyro.sample(n, dist.ImproperUniform(dist.constraints.real, (), shapes[n]))
-             for n in names]
+        x = [
+            numpyro.sample(n, dist.ImproperUniform(dist.constraints.real, (), shapes[n]))
+            for n in names
+        ]
         numpyro.factor("logp", logp_fn(*x, *data_args)[0])
 
     jitted_logp = jax.jit(lambda *args: logp_fn(*args)[0])
@@ -136,18 +147,32 @@ def sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, seed:
     def logp_at(point) -> Any:  # for PyMC's jittered starting points
         return jitted_logp(*[jnp.asarray(p) for p in point], *data)
 
-    start = _get_batched_jittered_initial_points(model=model, chains=chains, initvals=None,
-                                                 random_seed=seed, logp_fn=logp_at)
+    start = _get_batched_jittered_initial_points(
+        model=model, chains=chains, initvals=None, random_seed=seed, logp_fn=logp_at
+    )
     init = dict(zip(names, start, strict=True))
     parallel = chains > 1 and jax.local_device_count() >= chains
     inverse_mass = _gradient_scaled_inverse_mass(jitted_logp, names, start, data, chains)
-    kernel = NUTS(numpyro_model, target_accept_prob=target_accept, max_tree_depth=max_treedepth,
-                  inverse_mass_matrix=inverse_mass)
-    mcmc = MCMC(kernel, num_warmup=tune, num_samples=draws, num_chains=chains,
-                chain_method="parallel" if parallel else "sequential",
-                progress_bar=progressbar)
-    mcmc.run(jax.random.PRNGKey(seed), *[jnp.asarray(a) for a in data], init_params=init,
-             extra_fields=_EXTRA)
+    kernel = NUTS(
+        numpyro_model,
+        target_accept_prob=target_accept,
+        max_tree_depth=max_treedepth,
+        inverse_mass_matrix=inverse_mass,
+    )
+    mcmc = MCMC(
+        kernel,
+        num_warmup=tune,
+        num_samples=draws,
+        num_chains=chains,
+        chain_method="parallel" if parallel else "sequential",
+        progress_bar=progressbar,
+    )
+    mcmc.run(
+        jax.random.PRNGKey(seed),
+        *[jnp.asarray(a) for a in data],
+        init_params=init,
+        extra_fields=_EXTRA,
+    )
     raw = mcmc.get_samples(group_by_chain=True)
     stats = _numpyro_stats_to_dict(mcmc)
     keep = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
@@ -157,13 +182,13 @@ def sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, seed:
     total = time.perf_counter() - t0
     compile_s = min(_CompileClock.read() - compiling, total)
     coords, dims = coords_and_dims_for_inferencedata(model)
-    idata = _datatree(posterior, stats, coords, dims, sampling_time=total - compile_s,
-                      tune=tune)
+    idata = _datatree(posterior, stats, coords, dims, sampling_time=total - compile_s, tune=tune)
     return idata, compile_s, total - compile_s
 
 
-def _gradient_scaled_inverse_mass(logp: Any, names: list[str], start: list, data: list,
-                                  chains: int) -> dict:
+def _gradient_scaled_inverse_mass(
+    logp: Any, names: list[str], start: list, data: list, chains: int
+) -> dict:
     """A first diagonal inverse mass matrix from the gradient at the starting points, as
     nutpie starts its adaptation: 1 / |d log p / dx|, averaged over the chains' starts and
     kept within [1e-6, 10].
@@ -182,8 +207,10 @@ def _gradient_scaled_inverse_mass(logp: Any, names: list[str], start: list, data
         g = grad([jnp.asarray(x) for x in point], data)
         a = [np.abs(np.asarray(gi, dtype=float)).ravel() for gi in g]
         scale = a if scale is None else [s + ai for s, ai in zip(scale, a, strict=True)]
-    return {(n,): np.clip(len(per_chain) / np.maximum(s, 1e-12), 1e-6, 10.0)
-            for n, s in zip(names, scale, strict=True)}
+    return {
+        (n,): np.clip(len(per_chain) / np.maximum(s, 1e-12), 1e-6, 10.0)
+        for n, s in zip(names, scale, strict=True)
+    }
 
 
 class _CompileClock:
@@ -208,18 +235,34 @@ class _CompileClock:
             cls.total += duration
 
 
-_EXTRA = ("num_steps", "potential_energy", "energy", "adapt_state.step_size", "accept_prob",
-          "diverging")
+_EXTRA = (
+    "num_steps",
+    "potential_energy",
+    "energy",
+    "adapt_state.step_size",
+    "accept_prob",
+    "diverging",
+)
 
 
-def _datatree(posterior: dict, stats: dict, coords: dict, dims: dict, *, sampling_time: float,
-              tune: int) -> xr.DataTree:
+def _datatree(
+    posterior: dict, stats: dict, coords: dict, dims: dict, *, sampling_time: float, tune: int
+) -> xr.DataTree:
     from arviz_base import from_dict
 
     stats = {k: np.asarray(v) for k, v in stats.items()}
     if "lp" in stats:
         stats["lp"] = -stats["lp"]  # numpyro reports the potential energy, -log density
-    return from_dict({"posterior": posterior, "sample_stats": stats}, coords=coords, dims=dims,
-                     sample_dims=["chain", "draw"],
-                     attrs={"posterior": {"sampling_time": sampling_time, "tuning_steps": tune,
-                                          "inference_library": "numpyro"}})
+    return from_dict(
+        {"posterior": posterior, "sample_stats": stats},
+        coords=coords,
+        dims=dims,
+        sample_dims=["chain", "draw"],
+        attrs={
+            "posterior": {
+                "sampling_time": sampling_time,
+                "tuning_steps": tune,
+                "inference_library": "numpyro",
+            }
+        },
+    )

@@ -23,8 +23,9 @@ LOO_DRAWS = 1000  # posterior draws used (evenly thinned): enough for PSIS-LOO
 RESPONSES = ("all", "realisations")
 
 
-def person_log_likelihood(fit, responses: str = "all", nodes: int = LOO_NODES,
-                          draws: int | None = LOO_DRAWS) -> xr.DataArray:
+def person_log_likelihood(
+    fit, responses: str = "all", nodes: int = LOO_NODES, draws: int | None = LOO_DRAWS
+) -> xr.DataArray:
     """log p(responses of person i | draw) over (chain, draw, person), on at most ``draws``
     evenly thinned posterior draws (None: all)."""
     if responses not in RESPONSES:
@@ -35,13 +36,18 @@ def person_log_likelihood(fit, responses: str = "all", nodes: int = LOO_NODES,
             raise ValueError(f"model {spec.name!r} has no realisations")
         # keep the indicators' parameters (the posterior has them) but none of their answers
         empty = np.zeros(0, dtype=np.int64)
-        design = dataclasses.replace(design, indicators=tuple(
-            dataclasses.replace(j, rows=empty, values=empty) for j in design.indicators))
+        design = dataclasses.replace(
+            design,
+            indicators=tuple(
+                dataclasses.replace(j, rows=empty, values=empty) for j in design.indicators
+            ),
+        )
     if spec.latent:  # every person's residual integrated out; without it, the responses alone
         spec = dataclasses.replace(spec, residual="integrated", quadrature_nodes=nodes)
     built = build_model(spec, design, pointwise=True)
     post = thinned_posterior(fit.posterior, draws)
     keep = [v.name for v in built.model.free_RVs]
-    ds = pm.compute_deterministics(post[keep], var_names=["person_loglik"], model=built.model,
-                                   progressbar=False)
+    ds = pm.compute_deterministics(
+        post[keep], var_names=["person_loglik"], model=built.model, progressbar=False
+    )
     return ds["person_loglik"]

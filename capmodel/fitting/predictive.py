@@ -36,14 +36,15 @@ def replicate(fit, draws: int | None = 200, seed: int = 1) -> tuple[Design, xr.D
     post = thinned_posterior(fit.posterior, draws)
     post = post.drop_vars([v for v in post.data_vars if v == "capability_residual"])
     with built.model:
-        pp = pm.sample_posterior_predictive(post, var_names=list(built.observed),
-                                            random_seed=seed, progressbar=False)
+        pp = pm.sample_posterior_predictive(
+            post, var_names=list(built.observed), random_seed=seed, progressbar=False
+        )
     return design, pp["posterior_predictive"].dataset
 
 
-def response_blocks(design: Design, rep: xr.Dataset
-                    ) -> Iterator[tuple[str, tuple[str, ...], bool, np.ndarray, np.ndarray,
-                                        np.ndarray]]:
+def response_blocks(
+    design: Design, rep: xr.Dataset
+) -> Iterator[tuple[str, tuple[str, ...], bool, np.ndarray, np.ndarray, np.ndarray]]:
     """Every response simulated in ``rep`` (prior or posterior predictive of the generative
     model): (name, level labels, binary?, rows, observed codes, simulated codes (sample, obs))."""
     if "y_realisation" in rep:
@@ -53,7 +54,8 @@ def response_blocks(design: Design, rep: xr.Dataset
             sel = cols == i
             yield name, ("no", "yes"), True, rows[sel], y[sel], sim[:, sel]
     blocks = [("y_binary_indicator", "binary", None)] + [
-        (f"y_ordinal{n}_indicator", "ordinal", n) for n in design.ordinal_level_counts()]
+        (f"y_ordinal{n}_indicator", "ordinal", n) for n in design.ordinal_level_counts()
+    ]
     for var, kind, n_levels in blocks:
         if var not in rep:
             continue
@@ -63,8 +65,14 @@ def response_blocks(design: Design, rep: xr.Dataset
             ind = design.indicators[i]
             sel = items == i
             binary = kind == "binary"
-            yield (ind.name, ("0", "1") if binary else ind.levels, binary, rows[sel], y[sel],
-                   sim[:, sel])
+            yield (
+                ind.name,
+                ("0", "1") if binary else ind.levels,
+                binary,
+                rows[sel],
+                y[sel],
+                sim[:, sel],
+            )
 
 
 def level_shares(design: Design, rep: xr.Dataset):
@@ -77,9 +85,14 @@ def level_shares(design: Design, rep: xr.Dataset):
             yield name, level, rows, y == code, sim == code
 
 
-def ppc_table(fit, by: tuple[str, ...] = (), draws: int | None = 200, seed: int = 1,
-              ci_prob: float = 0.9, replicated: tuple[Design, xr.Dataset] | None = None
-              ) -> pd.DataFrame:
+def ppc_table(
+    fit,
+    by: tuple[str, ...] = (),
+    draws: int | None = 200,
+    seed: int = 1,
+    ci_prob: float = 0.9,
+    replicated: tuple[Design, xr.Dataset] | None = None,
+) -> pd.DataFrame:
     """Observed share vs replicated share (mean and ``ci_prob`` interval) for every response
     level, overall (``by_variable = "all"``) and by each variable in ``by`` (group columns,
     covariates, or the wave column of the data).
@@ -89,11 +102,11 @@ def ppc_table(fit, by: tuple[str, ...] = (), draws: int | None = 200, seed: int 
     ``replicated``: the output of :func:`replicate`, to reuse (``draws`` and ``seed`` are then
     not used).
     """
-    design, rep = replicated if replicated is not None else replicate(fit, draws=draws,
-                                                                      seed=seed)
+    design, rep = replicated if replicated is not None else replicate(fit, draws=draws, seed=seed)
     ds = fit.data
-    splits: list[tuple[str, np.ndarray, list[str]]] = [("all", np.zeros(ds.sizes["obs"], int),
-                                                        ["all"])]
+    splits: list[tuple[str, np.ndarray, list[str]]] = [
+        ("all", np.zeros(ds.sizes["obs"], int), ["all"])
+    ]
     for v in by:
         splits.append((v, *_row_codes(ds, v)))
     lo_q, hi_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
@@ -110,11 +123,20 @@ def ppc_table(fit, by: tuple[str, ...] = (), draws: int | None = 200, seed: int 
             observed = (obs.astype(np.float64) @ onehot[:, seen]) / n[seen]
             for j, k in enumerate(np.flatnonzero(seen)):
                 o = float(observed[j])
-                out.append({"response": response, "level": level, "by_variable": var,
-                            "by_level": labels[k], "n": int(n[k]), "observed": o,
-                            "replicated_mean": float(shares[:, j].mean()),
-                            "replicated_lo": float(lo[j]), "replicated_hi": float(hi[j]),
-                            "outside": bool(o < lo[j] or o > hi[j])})
+                out.append(
+                    {
+                        "response": response,
+                        "level": level,
+                        "by_variable": var,
+                        "by_level": labels[k],
+                        "n": int(n[k]),
+                        "observed": o,
+                        "replicated_mean": float(shares[:, j].mean()),
+                        "replicated_lo": float(lo[j]),
+                        "replicated_hi": float(hi[j]),
+                        "outside": bool(o < lo[j] or o > hi[j]),
+                    }
+                )
     return pd.DataFrame(out)
 
 
@@ -128,5 +150,7 @@ def _row_codes(ds: xr.Dataset, column: str) -> tuple[np.ndarray, list[str]]:
         waves = ds["wave"].values
         labels = sorted(set(waves.tolist()))
         return np.searchsorted(labels, waves), [str(w) for w in labels]
-    raise KeyError(f"cannot split by {column!r}: not a group, categorical covariate or the "
-                   "wave column of these data")
+    raise KeyError(
+        f"cannot split by {column!r}: not a group, categorical covariate or the "
+        "wave column of these data"
+    )

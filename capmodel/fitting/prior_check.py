@@ -17,15 +17,24 @@ def prior_check(spec: Spec, data: Data, draws: int = 500, seed: int = 1) -> pd.D
     quantiles of that share. Priors that put most mass on shares near 0 or 1 are too wide."""
     design = build_design(spec, data)
     built = build_model(spec, design, generative=True)  # observed responses to simulate
-    prior = pm.sample_prior_predictive(draws=draws, model=built.model, random_seed=seed,
-                                       var_names=list(built.observed))
+    prior = pm.sample_prior_predictive(
+        draws=draws, model=built.model, random_seed=seed, var_names=list(built.observed)
+    )
     pp = prior["prior_predictive"].dataset
     rows = []
 
     def add(response: str, level: str, observed: np.ndarray, simulated: np.ndarray) -> None:
         q = np.quantile(simulated, [0.05, 0.5, 0.95])
-        rows.append({"response": response, "level": level, "observed": float(observed.mean()),
-                     "prior_q05": q[0], "prior_median": q[1], "prior_q95": q[2]})
+        rows.append(
+            {
+                "response": response,
+                "level": level,
+                "observed": float(observed.mean()),
+                "prior_q05": q[0],
+                "prior_median": q[1],
+                "prior_q95": q[2],
+            }
+        )
 
     for response, level, _, observed, simulated in level_shares(design, pp):
         add(response, level, observed, simulated.mean(axis=1))

@@ -7,8 +7,23 @@ import importlib.metadata as md
 import os
 import platform
 
-PACKAGES = ("capmodel", "pymc", "pytensor", "arviz", "arviz-base", "arviz-stats", "nutpie",
-            "numba", "numpy", "pandas", "xarray", "h5netcdf", "h5py", "numpyro", "jax")
+PACKAGES = (
+    "capmodel",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "arviz-base",
+    "arviz-stats",
+    "nutpie",
+    "numba",
+    "numpy",
+    "pandas",
+    "xarray",
+    "h5netcdf",
+    "h5py",
+    "numpyro",
+    "jax",
+)
 
 
 def versions() -> dict[str, str]:

@@ -34,9 +34,20 @@ def run_nuts(model: pm.Model, **kwargs) -> SamplerRun:
         return _run_nuts(model, **kwargs)
 
 
-def _run_nuts(model: pm.Model, *, sampler: str, draws: int, tune: int, chains: int, seed: int,
-             target_accept: float, max_treedepth: int, progressbar: bool,
-             adaptation: str = "diag", cache_key: str | None = None) -> SamplerRun:
+def _run_nuts(
+    model: pm.Model,
+    *,
+    sampler: str,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    target_accept: float,
+    max_treedepth: int,
+    progressbar: bool,
+    adaptation: str = "diag",
+    cache_key: str | None = None,
+) -> SamplerRun:
     """Sample ``model``; compile and sampling times are measured separately.
 
     ``cache_key`` (the spec and data hash) lets a later call in the same process reuse the
@@ -57,9 +68,18 @@ def _run_nuts(model: pm.Model, *, sampler: str, draws: int, tune: int, chains: i
                     _COMPILED.pop(next(iter(_COMPILED)))
                 _COMPILED[cache_key] = compiled
         t1 = time.perf_counter()
-        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores,
-                              seed=seed, progress_bar=progressbar, target_accept=target_accept,
-                              maxdepth=max_treedepth, adaptation=adaptation)
+        idata = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=seed,
+            progress_bar=progressbar,
+            target_accept=target_accept,
+            maxdepth=max_treedepth,
+            adaptation=adaptation,
+        )
         t2 = time.perf_counter()
         patch_nutpie_idata(idata, model, sampling_time=t2 - t1)
         return SamplerRun(idata, t1 - t0, t2 - t1)
@@ -67,18 +87,33 @@ def _run_nuts(model: pm.Model, *, sampler: str, draws: int, tune: int, chains: i
         from capmodel.fitting.jax_nuts import sample_numpyro
 
         idata, compile_s, sampling_s = sample_numpyro(
-            model, draws=draws, tune=tune, chains=chains, seed=seed,
-            target_accept=target_accept, max_treedepth=max_treedepth, progressbar=progressbar)
+            model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            target_accept=target_accept,
+            max_treedepth=max_treedepth,
+            progressbar=progressbar,
+        )
         return SamplerRun(idata, compile_s, sampling_s)
     if sampler != "pymc":
         raise ValueError(f"sampler {sampler!r} is not one of ['nutpie', 'pymc', 'numpyro']")
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        idata = pm.sample(model=model, draws=draws, tune=tune, chains=chains, cores=cores,
-                          random_seed=seed, nuts_sampler=sampler, progressbar=progressbar,
-                          nuts={"target_accept": target_accept, "max_treedepth": max_treedepth},
-                          compute_convergence_checks=False)
+        idata = pm.sample(
+            model=model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=seed,
+            nuts_sampler=sampler,
+            progressbar=progressbar,
+            nuts={"target_accept": target_accept, "max_treedepth": max_treedepth},
+            compute_convergence_checks=False,
+        )
     total = time.perf_counter() - t0
     sampling = float(idata["posterior"].attrs.get("sampling_time", total))
     return SamplerRun(idata, max(total - sampling, 0.0), sampling)

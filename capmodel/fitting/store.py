@@ -29,15 +29,15 @@ class FitFileError(ValueError):
     """A fit directory is missing, incomplete, modified or of an unknown format."""
 
 
-
 def save_fit(f: Fit, path: Path, overwrite: bool = False) -> Path:
     """Write ``f`` to the directory ``path`` (temporary directory, then rename)."""
     with atomic_directory(path, overwrite=overwrite) as tmp:
         f.idata.to_netcdf(tmp / NETCDF, engine="h5netcdf")
         manifest = dict(f.manifest)
         manifest["files"] = {NETCDF: sha256_file(tmp / NETCDF)}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
-                                    encoding="utf-8")
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
     return path
 
 
@@ -56,17 +56,22 @@ def load_fit(path: str | Path) -> Fit:
         raise FitFileError(f"{mpath}: not a valid manifest (corrupt JSON: {exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         found = manifest.get("format_version") if isinstance(manifest, dict) else "?"
-        raise FitFileError(f"{mpath}: unknown fit format version {found} "
-                           f"(this capmodel reads version {FORMAT_VERSION})")
+        raise FitFileError(
+            f"{mpath}: unknown fit format version {found} "
+            f"(this capmodel reads version {FORMAT_VERSION})"
+        )
     expected = manifest.get("files", {}).get(NETCDF)
     actual = sha256_file(npath)
     if expected != actual:
-        raise FitFileError(f"{npath}: the file was modified or truncated after it was saved "
-                           f"(sha256 {actual[:12]}... does not match the manifest's "
-                           f"{str(expected)[:12]}...)")
+        raise FitFileError(
+            f"{npath}: the file was modified or truncated after it was saved "
+            f"(sha256 {actual[:12]}... does not match the manifest's "
+            f"{str(expected)[:12]}...)"
+        )
     try:
-        with xr.open_datatree(npath, engine="h5netcdf", decode_times=False,
-                              decode_timedelta=False) as tree:
+        with xr.open_datatree(
+            npath, engine="h5netcdf", decode_times=False, decode_timedelta=False
+        ) as tree:
             idata = tree.load().copy()
     except Exception as exc:  # h5py/h5netcdf errors for unreadable files
         raise FitFileError(f"{npath}: cannot be read as netCDF ({exc})") from None

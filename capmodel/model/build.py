@@ -61,13 +61,15 @@ def _coords(spec: Spec, d: Design, generative: bool) -> dict[str, list]:
         coords["binary_indicator"] = [j.name for j in d.indicators if j.kind == "binary"]
         for j in d.indicators:
             if j.kind == "ordinal":
-                coords[f"{j.name}_cut"] = [f"{a}|{b}" for a, b in zip(j.levels[:-1], j.levels[1:],
-                                                                      strict=True)]
+                coords[f"{j.name}_cut"] = [
+                    f"{a}|{b}" for a, b in zip(j.levels[:-1], j.levels[1:], strict=True)
+                ]
         if generative:
             coords["obs_binary_indicator"] = list(range(d.indicator_obs("binary")[0].size))
             for n_levels in d.ordinal_level_counts():
                 coords[f"obs_ordinal{n_levels}_indicator"] = list(
-                    range(d.indicator_obs("ordinal", n_levels)[0].size))
+                    range(d.indicator_obs("ordinal", n_levels)[0].size)
+                )
     if d.realisations:
         coords["realisation"] = list(d.realisations)
         coords["direct_support"] = list(d.direct_supports)
@@ -81,8 +83,9 @@ def _coords(spec: Spec, d: Design, generative: bool) -> dict[str, list]:
     return {k: v for k, v in coords.items() if len(v) or k == "person"}
 
 
-def build_model(spec: Spec, d: Design, generative: bool = False,
-                pointwise: bool = False) -> BuiltModel:
+def build_model(
+    spec: Spec, d: Design, generative: bool = False, pointwise: bool = False
+) -> BuiltModel:
     """The PyMC model of ``spec`` on design ``d``.
 
     ``generative=True`` samples one capability residual per person and observes every response
@@ -110,9 +113,15 @@ def build_model(spec: Spec, d: Design, generative: bool = False,
             if spec.latent and not integrated:
                 theta = m + pm.Normal("capability_residual", 0.0, 1.0, dims="person")
             lp = person_loglik(
-                _layout(d), theta, spec.quadrature_nodes if integrated else 0, data=_data,
-                loading=loading, cut_table=_cut_table(d, nu, cuts) if spec.latent else None,
-                realisation_eta=eta, capability_loading=rho)
+                _layout(d),
+                theta,
+                spec.quadrature_nodes if integrated else 0,
+                data=_data,
+                loading=loading,
+                cut_table=_cut_table(d, nu, cuts) if spec.latent else None,
+                realisation_eta=eta,
+                capability_loading=rho,
+            )
             weights = _person_weights(d)
             if pointwise:
                 pm.Deterministic("person_loglik", lp, dims="person")
@@ -122,20 +131,23 @@ def build_model(spec: Spec, d: Design, generative: bool = False,
             if spec.latent:
                 e = pm.Normal("capability_residual", 0.0, 1.0, dims="person")
                 theta_rows = (m + e)[_data("person_of_row", d.person_of_row)]
-                observed += _measurement_observed(d, theta_rows, loading, nu, cuts,
-                                                  loglik_terms)
+                observed += _measurement_observed(d, theta_rows, loading, nu, cuts, loglik_terms)
             if d.realisations:
                 if theta_rows is not None:
                     eta = eta + theta_rows[:, None] * rho[None, :]
                 observed += _realisations_observed(d, eta, loglik_terms)
             if d.weights is not None:
                 # survey-weighted pseudo-likelihood: each row's log-likelihood counted w times
-                pm.Potential("survey_weight_adjustment",
-                             pt.sum([pt.sum((w - 1.0) * lp) for w, lp in loglik_terms]))
+                pm.Potential(
+                    "survey_weight_adjustment",
+                    pt.sum([pt.sum((w - 1.0) * lp) for w, lp in loglik_terms]),
+                )
     notes = list(d.notes)
     if d.weights is not None:
-        notes.append("survey-weighted pseudo-likelihood: posterior intervals are NOT calibrated "
-                     "(they treat the weighted sample as if it were the population)")
+        notes.append(
+            "survey-weighted pseudo-likelihood: posterior intervals are NOT calibrated "
+            "(they treat the weighted sample as if it were the population)"
+        )
     return BuiltModel(model, parameterisation, tuple(observed), tuple(notes), integrated)
 
 
@@ -152,7 +164,8 @@ def _parameterisation(spec: Spec, d: Design) -> dict[str, str]:
         if d.realisations:
             events = rare_side_per_level(g.of_row, len(g.labels), d.realisation_y)
             out[f"realisation_{g.name}"] = choose_parameterisation(
-                events, spec.parameterisation_of(f"realisation_{g.name}", requested))
+                events, spec.parameterisation_of(f"realisation_{g.name}", requested)
+            )
     return out
 
 
@@ -166,8 +179,10 @@ def observed_dataset(spec: Spec, d: Design) -> xr.Dataset:
         if rows.size:
             out["y_binary_indicator"] = ("obs_binary_indicator", y)
         for n_levels in d.ordinal_level_counts():
-            out[f"y_ordinal{n_levels}_indicator"] = (f"obs_ordinal{n_levels}_indicator",
-                                                     d.indicator_obs("ordinal", n_levels)[2])
+            out[f"y_ordinal{n_levels}_indicator"] = (
+                f"obs_ordinal{n_levels}_indicator",
+                d.indicator_obs("ordinal", n_levels)[2],
+            )
     if d.realisations:
         out["y_realisation"] = ("obs_realisation", d.realisation_obs()[2])
     return xr.Dataset(out)
@@ -187,8 +202,12 @@ def _one_hot(name: str, codes: np.ndarray, n_levels: int) -> pt.TensorVariable:
 
 
 def _layout(d: Design):
-    return person_layout(d.person_of_row, len(d.person_labels),
-                         [(j.rows, j.values) for j in d.indicators], d.realisation_y)
+    return person_layout(
+        d.person_of_row,
+        len(d.person_labels),
+        [(j.rows, j.values) for j in d.indicators],
+        d.realisation_y,
+    )
 
 
 def _person_weights(d: Design) -> np.ndarray | None:
@@ -196,8 +215,9 @@ def _person_weights(d: Design) -> np.ndarray | None:
     if d.weights is None:
         return None
     n = len(d.person_labels)
-    return (np.bincount(d.person_of_row, weights=d.weights, minlength=n)
-            / np.bincount(d.person_of_row, minlength=n))
+    return np.bincount(d.person_of_row, weights=d.weights, minlength=n) / np.bincount(
+        d.person_of_row, minlength=n
+    )
 
 
 def _cut_table(d: Design, nu, cuts: dict) -> pt.TensorVariable:
@@ -218,8 +238,9 @@ def _centred(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x - means, means
 
 
-def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]
-                ) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+def _capability(
+    spec: Spec, d: Design, parameterisation: dict[str, str]
+) -> tuple[pt.TensorVariable, pt.TensorVariable]:
     """Capability without its residual, with centred predictors, and the shift back to the
     documented origin.
 
@@ -238,27 +259,36 @@ def _capability(spec: Spec, d: Design, parameterisation: dict[str, str]
         shift = shift + pt.dot(c_mean, gamma)
     if d.capability_terms:
         x_c, x_mean = _centred(d.capability_x)
-        delta = spec.prior("capability_covariate").rv("capability_covariate",
-                                                      dims="capability_term")
+        delta = spec.prior("capability_covariate").rv(
+            "capability_covariate", dims="capability_term"
+        )
         m = m + pt.dot(_data("capability_covariate_centred", x_c), delta)
         shift = shift + pt.dot(x_mean, delta)
     if "capability" in spec.groups_in:
         for g in d.groups + d.interactions:
             sd = spec.prior("group_sd").rv(f"{g.name}_sd")
             if g.parent_of_level is not None:
-                eff = nested_effect(f"{g.name}_effect", sd, g.name, parameterisation[g.name],
-                                    g.parent_of_level)
+                eff = nested_effect(
+                    f"{g.name}_effect", sd, g.name, parameterisation[g.name], g.parent_of_level
+                )
             else:
                 eff = group_effect(f"{g.name}_effect", sd, g.name, parameterisation[g.name])
             m = m + pt.dot(_one_hot(f"{g.name}_one_hot_person", g.of_person, len(g.labels)), eff)
     for gname, ks in spec.varying_slopes:
         g = next(x for x in d.groups if x.name == gname)
         sd = spec.prior("slope_sd").rv(f"{gname}_slope_sd", dims=f"{gname}_slope_support")
-        u = group_effect(f"{gname}_slope", sd[:, None], (f"{gname}_slope_support", gname),
-                         parameterisation[gname])
+        u = group_effect(
+            f"{gname}_slope",
+            sd[:, None],
+            (f"{gname}_slope_support", gname),
+            parameterisation[gname],
+        )
         cols = [d.supports.index(k) for k in ks]
-        m = m + pt.sum(_data(f"{gname}_slope_support", d.support_person[:, cols])
-                       * u[:, _data(f"{gname}_of_person", g.of_person)].T, axis=1)
+        m = m + pt.sum(
+            _data(f"{gname}_slope_support", d.support_person[:, cols])
+            * u[:, _data(f"{gname}_of_person", g.of_person)].T,
+            axis=1,
+        )
     return m, shift
 
 
@@ -274,19 +304,22 @@ def _measurement_parameters(spec: Spec, d: Design, shift: pt.TensorVariable):
     nu = None
     if binary:
         nu = spec.prior("indicator_intercept").rv("indicator_intercept_c", dims="binary_indicator")
-        pm.Deterministic("indicator_intercept", nu - loading[binary] * shift,
-                         dims="binary_indicator")
+        pm.Deterministic(
+            "indicator_intercept", nu - loading[binary] * shift, dims="binary_indicator"
+        )
     cuts = {}
     for i, j in enumerate(d.indicators):
         if j.kind == "ordinal":
             cuts[j.name] = _cutpoints(spec, j.name, len(j.levels) - 1)
-            pm.Deterministic(f"cutpoints__{j.name}", cuts[j.name] + loading[i] * shift,
-                             dims=f"{j.name}_cut")
+            pm.Deterministic(
+                f"cutpoints__{j.name}", cuts[j.name] + loading[i] * shift, dims=f"{j.name}_cut"
+            )
     return loading, nu, cuts
 
 
-def _measurement_observed(d: Design, theta_rows: pt.TensorVariable, loading, nu, cuts: dict,
-                          loglik_terms: list) -> list[str]:
+def _measurement_observed(
+    d: Design, theta_rows: pt.TensorVariable, loading, nu, cuts: dict, loglik_terms: list
+) -> list[str]:
     """Observed indicators: one vectorised term for all binary indicators, one per number of
     ordinal levels."""
     binary = [i for i, j in enumerate(d.indicators) if j.kind == "binary"]
@@ -295,10 +328,16 @@ def _measurement_observed(d: Design, theta_rows: pt.TensorVariable, loading, nu,
         rows, items, y = d.indicator_obs("binary")
         position = np.zeros(len(d.indicators), dtype=np.int64)
         position[binary] = np.arange(len(binary))
-        eta = (nu[_data("binary_position", position[items])]
-               + loading[_data("binary_item", items)] * theta_rows[_data("binary_row", rows)])
-        rv = pm.Bernoulli("y_binary_indicator", logit_p=eta, observed=_data("binary_y", y),
-                          dims="obs_binary_indicator")
+        eta = (
+            nu[_data("binary_position", position[items])]
+            + loading[_data("binary_item", items)] * theta_rows[_data("binary_row", rows)]
+        )
+        rv = pm.Bernoulli(
+            "y_binary_indicator",
+            logit_p=eta,
+            observed=_data("binary_y", y),
+            dims="obs_binary_indicator",
+        )
         if d.weights is not None:
             loglik_terms.append((d.weights[rows], pm.logp(rv, y)))
         names.append("y_binary_indicator")
@@ -310,11 +349,14 @@ def _measurement_observed(d: Design, theta_rows: pt.TensorVariable, loading, nu,
         slot[members] = np.arange(len(members))
         name = f"y_ordinal{n_levels}_indicator"
         items_data = _data(f"ordinal{n_levels}_item", items)
-        rv = pm.OrderedLogistic(name, eta=loading[items_data]
-                                * theta_rows[_data(f"ordinal{n_levels}_row", rows)],
-                                cutpoints=table[_data(f"ordinal{n_levels}_slot", slot[items])],
-                                observed=_data(f"ordinal{n_levels}_y", y), compute_p=False,
-                                dims=f"obs_ordinal{n_levels}_indicator")
+        rv = pm.OrderedLogistic(
+            name,
+            eta=loading[items_data] * theta_rows[_data(f"ordinal{n_levels}_row", rows)],
+            cutpoints=table[_data(f"ordinal{n_levels}_slot", slot[items])],
+            observed=_data(f"ordinal{n_levels}_y", y),
+            compute_p=False,
+            dims=f"obs_ordinal{n_levels}_indicator",
+        )
         if d.weights is not None:
             loglik_terms.append((d.weights[rows], pm.logp(rv, y)))
         names.append(name)
@@ -329,8 +371,7 @@ def _cutpoints(spec: Spec, name: str, n_cut: int) -> pt.TensorVariable:
     kw = {"dims": f"{name}_cut", "transform": ordered, "initval": locations * 0.75}
     if p.family == "normal":
         pr = p.kwargs()
-        return pm.Normal(f"cutpoints_c__{name}", mu=pr["mu"] + locations, sigma=pr["sigma"],
-                         **kw)
+        return pm.Normal(f"cutpoints_c__{name}", mu=pr["mu"] + locations, sigma=pr["sigma"], **kw)
     return p.rv(f"cutpoints_c__{name}", **kw)
 
 
@@ -339,16 +380,17 @@ def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[
     (None without a latent). Predictors are centred; ``realisation_intercept`` is reported on
     the documented scale: alpha = alpha_c - rho * shift - direct . mean(s) - zeta . mean(z)."""
     n, r = d.realisation_y.shape
-    alpha_c = spec.prior("realisation_intercept").rv("realisation_intercept_c",
-                                                     dims="realisation")
+    alpha_c = spec.prior("realisation_intercept").rv("realisation_intercept_c", dims="realisation")
     eta = pt.broadcast_to(alpha_c[None, :], (n, r))
     alpha = alpha_c
     rho = None
     if spec.latent:
         rho = spec.prior("capability_loading").rv("capability_loading", dims="realisation")
         alpha = alpha - rho * shift
-    for group, x, dim in (("direct_effect", d.direct_x, "direct_support"),
-                          ("realisation_covariate", d.realisation_x, "realisation_term")):
+    for group, x, dim in (
+        ("direct_effect", d.direct_x, "direct_support"),
+        ("realisation_covariate", d.realisation_x, "realisation_term"),
+    ):
         if x.shape[1]:
             x_c, x_mean = _centred(x)
             coef = spec.prior(group).rv(group, dims=("realisation", dim))
@@ -364,21 +406,33 @@ def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[
             # operators) a separate sd per realisation rests on 4 effects and makes a funnel
             sd = spec.prior("group_sd").rv(f"realisation_{g.name}_sd")
             if g.parent_of_level is not None:
-                b = nested_effect(f"realisation_{g.name}_effect", sd, ("realisation", g.name),
-                                  parameterisation[f"realisation_{g.name}"], g.parent_of_level,
-                                  batch=r)
+                b = nested_effect(
+                    f"realisation_{g.name}_effect",
+                    sd,
+                    ("realisation", g.name),
+                    parameterisation[f"realisation_{g.name}"],
+                    g.parent_of_level,
+                    batch=r,
+                )
             else:
-                b = group_effect(f"realisation_{g.name}_effect", sd, ("realisation", g.name),
-                                 parameterisation[f"realisation_{g.name}"])
+                b = group_effect(
+                    f"realisation_{g.name}_effect",
+                    sd,
+                    ("realisation", g.name),
+                    parameterisation[f"realisation_{g.name}"],
+                )
             eta = eta + pt.dot(_one_hot(f"{g.name}_one_hot_row", g.of_row, len(g.labels)), b.T)
     return eta, rho
 
 
 def _realisations_observed(d: Design, eta, loglik_terms: list) -> list[str]:
     rows, cols, y = d.realisation_obs()
-    rv = pm.Bernoulli("y_realisation",
-                      logit_p=eta[_data("realisation_row", rows), _data("realisation_col", cols)],
-                      observed=_data("realisation_y", y), dims="obs_realisation")
+    rv = pm.Bernoulli(
+        "y_realisation",
+        logit_p=eta[_data("realisation_row", rows), _data("realisation_col", cols)],
+        observed=_data("realisation_y", y),
+        dims="obs_realisation",
+    )
     if d.weights is not None:
         loglik_terms.append((d.weights[rows], pm.logp(rv, y)))
     return ["y_realisation"]

@@ -16,8 +16,16 @@ from capmodel.data import Data
 from capmodel.data.schema import SchemaError
 from capmodel.spec import Spec
 
-RESERVED_DIMS = ("support", "conversion_term", "capability_term", "indicator", "realisation",
-                 "realisation_term", "person", "direct_support")
+RESERVED_DIMS = (
+    "support",
+    "conversion_term",
+    "capability_term",
+    "indicator",
+    "realisation",
+    "realisation_term",
+    "person",
+    "direct_support",
+)
 
 
 class DesignError(ValueError):
@@ -79,8 +87,9 @@ class Design:
         rows, cols = np.nonzero(self.realisation_y >= 0)
         return rows, cols, self.realisation_y[rows, cols]
 
-    def indicator_obs(self, kind: str, n_levels: int | None = None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def indicator_obs(
+        self, kind: str, n_levels: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Observed indicator entries of one kind (and number of levels), flattened:
         (row, indicator index in ``indicators``, value)."""
         rows, items, values = [], [], []
@@ -98,8 +107,9 @@ class Design:
         return tuple(sorted({len(j.levels) for j in self.indicators if j.kind == "ordinal"}))
 
 
-def _covariate_terms(ds: xr.Dataset, columns: tuple[str, ...], references: dict[str, str],
-                     rows: np.ndarray) -> tuple[list[str], list[np.ndarray], list[str]]:
+def _covariate_terms(
+    ds: xr.Dataset, columns: tuple[str, ...], references: dict[str, str], rows: np.ndarray
+) -> tuple[list[str], list[np.ndarray], list[str]]:
     """Dummy columns (non-reference levels) for categorical covariates, the value for numeric.
 
     Returns term labels, the columns (over ``rows``), and the covariate each term belongs to.
@@ -131,8 +141,13 @@ def _first_rows(person_of_row: np.ndarray, n_persons: int) -> np.ndarray:
     return first
 
 
-def _check_person_constant(name: str, values: np.ndarray, person_of_row: np.ndarray,
-                           first: np.ndarray, person_labels: tuple[str, ...]) -> None:
+def _check_person_constant(
+    name: str,
+    values: np.ndarray,
+    person_of_row: np.ndarray,
+    first: np.ndarray,
+    person_labels: tuple[str, ...],
+) -> None:
     vary = values != values[first][person_of_row]
     if vary.ndim > 1:
         vary = vary.any(axis=tuple(range(1, vary.ndim)))
@@ -158,15 +173,20 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     ds = data if isinstance(data, xr.Dataset) else data.dataset
     clash = [g for g in spec.groups if g in RESERVED_DIMS]
     if clash:
-        raise SchemaError(f"group column(s) {clash} clash with capmodel's dimension names "
-                          f"{list(RESERVED_DIMS)}; rename them")
+        raise SchemaError(
+            f"group column(s) {clash} clash with capmodel's dimension names "
+            f"{list(RESERVED_DIMS)}; rename them"
+        )
     person_of_row = ds["person_code"].values.astype(np.int64)
     person_labels = tuple(str(v) for v in ds["person"].values)
     n_persons = len(person_labels)
     n_rows = person_of_row.size
     first = _first_rows(person_of_row, n_persons)
-    refs = {str(v.attrs["column"]): str(v.attrs["reference"]) for k, v in ds.data_vars.items()
-            if k.startswith("covariate__") and "reference" in v.attrs}
+    refs = {
+        str(v.attrs["column"]): str(v.attrs["reference"])
+        for k, v in ds.data_vars.items()
+        if k.startswith("covariate__") and "reference" in v.attrs
+    }
     notes: list[str] = []
 
     # supports, person level
@@ -177,8 +197,7 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     support_person = sup_rows[first][:, k_idx].astype(float)
 
     for c in set(spec.capability_covariates()) | set(spec.realisation_covariates()):
-        _check_person_constant(c, ds[f"covariate__{c}"].values, person_of_row, first,
-                               person_labels)
+        _check_person_constant(c, ds[f"covariate__{c}"].values, person_of_row, first, person_labels)
 
     cap_terms, cap_cols, _ = _covariate_terms(ds, spec.capability_covariates(), refs, first)
     capability_x = np.column_stack(cap_cols) if cap_cols else np.zeros((n_persons, 0))
@@ -198,22 +217,28 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     for j in spec.indicators:
         y = ds[f"indicator__{j}"].values.astype(np.int64)
         kind = ds[f"indicator__{j}"].attrs.get("kind", "binary")
-        levels = tuple(str(v) for v in ds[f"level__{j}"].values) if kind == "ordinal" else ("0",
-                                                                                          "1")
+        levels = (
+            tuple(str(v) for v in ds[f"level__{j}"].values) if kind == "ordinal" else ("0", "1")
+        )
         rows = np.flatnonzero(y >= 0)
         if rows.size == 0:
             raise DesignError(f"indicator '{j}' has no observed value")
         seen = np.unique(y[rows])
         if kind == "binary" and seen.size < 2:
-            raise DesignError(f"indicator '{j}' takes a single value ({seen[0]}) in the data: "
-                              "it carries no information on capability")
+            raise DesignError(
+                f"indicator '{j}' takes a single value ({seen[0]}) in the data: "
+                "it carries no information on capability"
+            )
         indicators.append(IndicatorData(j, kind, levels, rows, y[rows]))
 
     # realisations
     real_all = [str(r) for r in ds["realisation"].values] if "realisation" in ds.dims else []
     r_idx = [real_all.index(r) for r in spec.realisations]
-    realisation_y = (ds["realisations"].values[:, r_idx].astype(np.int64) if r_idx
-                     else np.zeros((n_rows, 0), dtype=np.int64))
+    realisation_y = (
+        ds["realisations"].values[:, r_idx].astype(np.int64)
+        if r_idx
+        else np.zeros((n_rows, 0), dtype=np.int64)
+    )
     d_idx = [support_all.index(k) for k in spec.direct_effects] if spec.realisations else []
     direct_x = sup_rows[:, d_idx].astype(float) if d_idx else np.zeros((n_rows, 0))
     rows_all = np.arange(n_rows)
@@ -228,9 +253,11 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         if len(waves) > 1:
             log_time = np.log(ds["wave"].values.astype(float) / 6.0)
         elif spec.time == "yes":
-            raise DesignError("realisations.time = true, but the data have a single wave "
-                              f"({list(waves) or 'no wave column'}): the effect of time since "
-                              "exit is not identified; set time = 'auto' or false")
+            raise DesignError(
+                "realisations.time = true, but the data have a single wave "
+                f"({list(waves) or 'no wave column'}): the effect of time since "
+                "exit is not identified; set time = 'auto' or false"
+            )
         else:
             notes.append("time since exit is not modelled: the data have a single wave")
 
@@ -241,37 +268,60 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         _check_person_constant(g, codes, person_of_row, first, person_labels)
         labels = tuple(str(v) for v in ds[f"level__{g}"].values)
         counts = np.bincount(codes[first], minlength=len(labels))
-        parent = (ds[f"group__{g}"].attrs.get("within") if spec.group_structure == "nested"
-                  else None)
+        parent = ds[f"group__{g}"].attrs.get("within") if spec.group_structure == "nested" else None
         if parent is not None and parent not in spec.groups:
             parent = None  # nested in a group the model leaves out: plain effects
-        parent_of_level = (ds[f"group__{g}__parent"].values.astype(np.int64)
-                           if parent is not None and f"group__{g}__parent" in ds else None)
+        parent_of_level = (
+            ds[f"group__{g}__parent"].values.astype(np.int64)
+            if parent is not None and f"group__{g}__parent" in ds
+            else None
+        )
         if parent is not None and parent_of_level is None:
             parent_of_level = _parent_codes(ds, g, parent, len(labels))
         groups.append(GroupIndex(g, labels, codes[first], codes, parent, counts, parent_of_level))
     interactions = []
     if spec.interaction:
         for i, a in enumerate(groups):
-            for b in groups[i + 1:]:
+            for b in groups[i + 1 :]:
                 pair = a.of_row * len(b.labels) + b.of_row
                 cells, code = np.unique(pair, return_inverse=True)
-                labels = tuple(f"{a.labels[c // len(b.labels)]}:{b.labels[c % len(b.labels)]}"
-                               for c in cells)
-                interactions.append(GroupIndex(f"{a.name}:{b.name}", labels, code[first], code,
-                                               None, np.bincount(code[first])))
+                labels = tuple(
+                    f"{a.labels[c // len(b.labels)]}:{b.labels[c % len(b.labels)]}" for c in cells
+                )
+                interactions.append(
+                    GroupIndex(
+                        f"{a.name}:{b.name}",
+                        labels,
+                        code[first],
+                        code,
+                        None,
+                        np.bincount(code[first]),
+                    )
+                )
 
     weights = ds["weight"].values.astype(float) if spec.weighted else None
     return Design(
-        n_rows=n_rows, person_labels=person_labels, person_of_row=person_of_row,
-        supports=spec.supports, support_person=support_person,
-        capability_terms=tuple(cap_terms), capability_x=capability_x,
-        conversion_terms=tuple(conv_terms), conversion_x=conversion_x,
+        n_rows=n_rows,
+        person_labels=person_labels,
+        person_of_row=person_of_row,
+        supports=spec.supports,
+        support_person=support_person,
+        capability_terms=tuple(cap_terms),
+        capability_x=capability_x,
+        conversion_terms=tuple(conv_terms),
+        conversion_x=conversion_x,
         conversion_support=np.array(conv_support, dtype=np.int64),
-        indicators=tuple(indicators), realisations=spec.realisations,
-        realisation_y=realisation_y, direct_supports=tuple(spec.direct_effects)
-        if spec.realisations else (), direct_x=direct_x,
-        realisation_terms=tuple(real_terms), realisation_x=realisation_x, log_time=log_time,
-        groups=tuple(groups), interactions=tuple(interactions), weights=weights, waves=waves,
+        indicators=tuple(indicators),
+        realisations=spec.realisations,
+        realisation_y=realisation_y,
+        direct_supports=tuple(spec.direct_effects) if spec.realisations else (),
+        direct_x=direct_x,
+        realisation_terms=tuple(real_terms),
+        realisation_x=realisation_x,
+        log_time=log_time,
+        groups=tuple(groups),
+        interactions=tuple(interactions),
+        weights=weights,
+        waves=waves,
         notes=tuple(notes),
     )

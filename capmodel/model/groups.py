@@ -67,8 +67,14 @@ def group_effect(name: str, sigma: Any, dims: str | Sequence[str], parameterisat
     return pm.Deterministic(name, sigma * z, dims=dims)
 
 
-def nested_effect(name: str, sigma: Any, dims: str | Sequence[str], parameterisation: str,
-                  parent_of_level: np.ndarray, batch: int | None = None) -> Any:
+def nested_effect(
+    name: str,
+    sigma: Any,
+    dims: str | Sequence[str],
+    parameterisation: str,
+    parent_of_level: np.ndarray,
+    batch: int | None = None,
+) -> Any:
     """Effects over the last dim that sum to zero within each parent level.
 
     One ZeroSumNormal per parent level with two or more children (centred: sd ``sigma``;
@@ -82,8 +88,9 @@ def nested_effect(name: str, sigma: Any, dims: str | Sequence[str], parameterisa
         if members.size < 2:
             parts.append(pt.zeros(shape_of(1)))
         elif parameterisation == "centred":
-            parts.append(pm.ZeroSumNormal(f"{name}__within{i}", sigma=sigma, shape=shape_of(
-                members.size)))
+            parts.append(
+                pm.ZeroSumNormal(f"{name}__within{i}", sigma=sigma, shape=shape_of(members.size))
+            )
         else:
             z = pm.ZeroSumNormal(f"{name}_z__within{i}", sigma=1.0, shape=shape_of(members.size))
             parts.append(sigma * z)

@@ -59,9 +59,12 @@ class PersonLayout:
         return self.row_at >= 0
 
 
-def person_layout(person_of_row: np.ndarray, n_persons: int,
-                  indicators: list[tuple[np.ndarray, np.ndarray]],
-                  realisation_y: np.ndarray) -> PersonLayout:
+def person_layout(
+    person_of_row: np.ndarray,
+    n_persons: int,
+    indicators: list[tuple[np.ndarray, np.ndarray]],
+    realisation_y: np.ndarray,
+) -> PersonLayout:
     """Dense per-person arrays from row-level responses.
 
     ``indicators``: for each indicator, (rows with an observed value, their level codes).
@@ -84,12 +87,17 @@ def person_layout(person_of_row: np.ndarray, n_persons: int,
     return PersonLayout(row_at, codes, real)
 
 
-def person_loglik(layout: PersonLayout, theta_c: pt.TensorVariable | None, n_nodes: int, *,
-                  data: Callable[[str, np.ndarray], Any] = lambda name, x: x,
-                  loading: pt.TensorVariable | None = None,
-                  cut_table: pt.TensorVariable | None = None,
-                  realisation_eta: pt.TensorVariable | None = None,
-                  capability_loading: pt.TensorVariable | None = None) -> pt.TensorVariable:
+def person_loglik(
+    layout: PersonLayout,
+    theta_c: pt.TensorVariable | None,
+    n_nodes: int,
+    *,
+    data: Callable[[str, np.ndarray], Any] = lambda name, x: x,
+    loading: pt.TensorVariable | None = None,
+    cut_table: pt.TensorVariable | None = None,
+    realisation_eta: pt.TensorVariable | None = None,
+    capability_loading: pt.TensorVariable | None = None,
+) -> pt.TensorVariable:
     """log p(y_i | parameters) for every person; shape (P,).
 
     ``theta_c``: (P,) capability. With ``n_nodes >= 1`` it is capability without its residual,
@@ -113,8 +121,7 @@ def person_loglik(layout: PersonLayout, theta_c: pt.TensorVariable | None, n_nod
     mu = pt.sum(post * nodes[None, :], axis=1)
     sd = pt.sqrt(pt.maximum(pt.sum(post * nodes[None, :] ** 2, axis=1) - mu**2, 1e-4))
     e = mu[:, None] + sd[:, None] * nodes[None, :]  # (P, Q)
-    log_weight = (log_w[None, :] - 0.5 * e**2 + 0.5 * nodes[None, :] ** 2
-                  + pt.log(sd)[:, None])
+    log_weight = log_w[None, :] - 0.5 * e**2 + 0.5 * nodes[None, :] ** 2 + pt.log(sd)[:, None]
     return pt.logsumexp(terms(theta_c[:, None] + e) + log_weight, axis=1)
 
 
@@ -123,8 +130,9 @@ def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
     return (codes[..., None] == np.arange(width)).astype(float)
 
 
-def _terms(layout: PersonLayout, data, loading, cut_table, realisation_eta,
-           capability_loading) -> Callable[[pt.TensorVariable | None], pt.TensorVariable]:
+def _terms(
+    layout: PersonLayout, data, loading, cut_table, realisation_eta, capability_loading
+) -> Callable[[pt.TensorVariable | None], pt.TensorVariable]:
     """theta (P, Q) -> sum of every response's log-probability at each node, (P, Q).
 
     Written for speed on every backend (numba, C, JAX): responses are dense person x slot
@@ -161,8 +169,7 @@ def _terms(layout: PersonLayout, data, loading, cut_table, realisation_eta,
         out = pt.zeros((n_persons, 1)) if theta is None else pt.zeros_like(theta)
         if codes.shape[2] and theta is not None:
             x = loading[None, None, :, None] * theta[:, None, None, :]  # (P, S, J, Q)
-            ll = (_log_sigmoid(upper[..., None] - x) + _log_sigmoid(x - lower[..., None])
-                  + gap)
+            ll = _log_sigmoid(upper[..., None] - x) + _log_sigmoid(x - lower[..., None]) + gap
             out = out + pt.sum(ll * indicator_mask, axis=(1, 2))
         if y.shape[2]:
             x = eta

@@ -61,8 +61,9 @@ def response_set(spec) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (tuple(spec.indicators) if spec.latent else ()), tuple(spec.realisations)
 
 
-def choose_responses(specs: Sequence[Any], requested: str = "auto"
-                     ) -> tuple[str, list[str], list[str]]:
+def choose_responses(
+    specs: Sequence[Any], requested: str = "auto"
+) -> tuple[str, list[str], list[str]]:
     """The responses to compare on ('all' or 'realisations'), notes and warnings."""
     if requested not in RESPONSES:
         raise ValueError(f"responses = {requested!r}; expected one of {list(RESPONSES)}")
@@ -76,23 +77,30 @@ def choose_responses(specs: Sequence[Any], requested: str = "auto"
         if same_all:
             return "all", notes, warnings
         if same_real:
-            notes.append("The models predict different responses (indicators differ, or a "
-                         "model has no latent capability): they are compared on the "
-                         "realisations only, the responses they share.")
+            notes.append(
+                "The models predict different responses (indicators differ, or a "
+                "model has no latent capability): they are compared on the "
+                "realisations only, the responses they share."
+            )
             return "realisations", notes, warnings
         requested = "all"
     if requested == "all" and not same_all:
-        warnings.append("The models predict different sets of responses: their elpd values "
-                        "are sums over different data and are not comparable.")
+        warnings.append(
+            "The models predict different sets of responses: their elpd values "
+            "are sums over different data and are not comparable."
+        )
     if requested == "realisations" and not same_real:
-        warnings.append("The models predict different realisations: their elpd values are "
-                        "not comparable.")
+        warnings.append(
+            "The models predict different realisations: their elpd values are not comparable."
+        )
     return requested, notes, warnings
 
 
 def _names(items: Sequence[Any], fits: Sequence[Any]) -> list[str]:
-    names = [Path(x).name if isinstance(x, str | Path) else f.spec.name
-             for x, f in zip(items, fits, strict=True)]
+    names = [
+        Path(x).name if isinstance(x, str | Path) else f.spec.name
+        for x, f in zip(items, fits, strict=True)
+    ]
     seen: dict[str, int] = {}
     out = []
     for n in names:
@@ -110,13 +118,19 @@ def _loo(fit, responses: str, loglik: LogLik):
     ll = loglik(fit, responses=responses)
     post = fit.posterior
     small = next(v for v, da in post.data_vars.items() if "person" not in da.dims)
-    tree = xr.DataTree.from_dict({"posterior": post[[small]],
-                                  "log_likelihood": xr.Dataset({"person_loglik": ll})})
+    tree = xr.DataTree.from_dict(
+        {"posterior": post[[small]], "log_likelihood": xr.Dataset({"person_loglik": ll})}
+    )
     return az.loo(tree, pointwise=True)
 
 
-def compare(fits: Sequence[Any] | Mapping[str, Any], out: str | Path | None = None, *,
-            responses: str = "auto", loglik: LogLik | None = None) -> Comparison:
+def compare(
+    fits: Sequence[Any] | Mapping[str, Any],
+    out: str | Path | None = None,
+    *,
+    responses: str = "auto",
+    loglik: LogLik | None = None,
+) -> Comparison:
     """Compare fits (``Fit`` objects or fit directories; a mapping gives their names) by
     PSIS-LOO over persons; write the page to ``out`` when given. ``loglik(fit, responses=)``
     gives each person's log-likelihood per draw (default:
@@ -144,112 +158,216 @@ def compare(fits: Sequence[Any] | Mapping[str, Any], out: str | Path | None = No
     return result
 
 
-def assemble(names: list[str], fits: list[Any], loo: dict[str, Any], responses: str,
-             notes: list[str], warnings: list[str]) -> Comparison:
+def assemble(
+    names: list[str],
+    fits: list[Any],
+    loo: dict[str, Any],
+    responses: str,
+    notes: list[str],
+    warnings: list[str],
+) -> Comparison:
     """The comparison table of computed LOO results, and every warning that applies."""
     import arviz as az
 
     warnings = list(warnings)
     if len({f.manifest["data"]["hash"] for f in fits}) > 1:
-        warnings.append("The fits were made on different data (data hashes differ): LOO "
-                        "compares predictions of different observations and is not valid.")
+        warnings.append(
+            "The fits were made on different data (data hashes differ): LOO "
+            "compares predictions of different observations and is not valid."
+        )
     rows = []
     for n, f in zip(names, fits, strict=True):
         r = loo[n]
         k = np.asarray(r.pareto_k.values, dtype=float)
-        rows.append({"model": n, "elpd": r.elpd, "se": r.se, "p_loo": r.p,
-                     "good_k": r.good_k, "k_bad": int(((k > r.good_k) & (k <= 1)).sum()),
-                     "k_very_bad": int(((k > 1) | np.isnan(k)).sum()), "n": int(k.size),
-                     "verdict": f.diagnostics.verdict})
+        rows.append(
+            {
+                "model": n,
+                "elpd": r.elpd,
+                "se": r.se,
+                "p_loo": r.p,
+                "good_k": r.good_k,
+                "k_bad": int(((k > r.good_k) & (k <= 1)).sum()),
+                "k_very_bad": int(((k > 1) | np.isnan(k)).sum()),
+                "n": int(k.size),
+                "verdict": f.diagnostics.verdict,
+            }
+        )
     table = pd.DataFrame(rows).set_index("model")
     if len({r["n"] for r in rows}) == 1:
         cmp = az.compare(loo, round_to="none")
         table = table.join(cmp[["rank", "elpd_diff", "dse", "p_worse", "weight"]])
         table = table.sort_values("rank")
     else:
-        warnings.append("The fits have different numbers of persons: no differences or "
-                        "weights can be computed.")
+        warnings.append(
+            "The fits have different numbers of persons: no differences or weights can be computed."
+        )
         table = table.sort_values("elpd", ascending=False)
         table["rank"] = np.arange(len(table))
         for c in ("elpd_diff", "dse", "p_worse", "weight"):
             table[c] = np.nan
     for n, r in table.iterrows():
         if r["k_bad"] + r["k_very_bad"]:
-            warnings.append(f"{n}: {r['k_bad'] + r['k_very_bad']} of {r['n']} persons have a "
-                            f"Pareto k above {r['good_k']:.2f} ({r['k_very_bad']} above 1 or not "
-                            "computable): "
-                            "the LOO estimate of this model is unreliable for them.")
+            warnings.append(
+                f"{n}: {r['k_bad'] + r['k_very_bad']} of {r['n']} persons have a "
+                f"Pareto k above {r['good_k']:.2f} ({r['k_very_bad']} above 1 or not "
+                "computable): "
+                "the LOO estimate of this model is unreliable for them."
+            )
         if r["verdict"] == "fail":
-            warnings.append(f"{n}: the fit FAILED its convergence checks; its LOO cannot be "
-                            "trusted.")
+            warnings.append(
+                f"{n}: the fit FAILED its convergence checks; its LOO cannot be trusted."
+            )
         elif r["verdict"] == "approximate":
-            warnings.append(f"{n}: an APPROXIMATE (ADVI) fit, not for inference; its LOO is "
-                            "computed on draws from the approximation, not the posterior.")
+            warnings.append(
+                f"{n}: an APPROXIMATE (ADVI) fit, not for inference; its LOO is "
+                "computed on draws from the approximation, not the posterior."
+            )
     best = table.index[0]
     for n, r in table.iloc[1:].iterrows():
         d, dse = abs(r["elpd_diff"]), r["dse"]
         if np.isfinite(d) and (d < SMALL_DIFF or d < 2 * dse):
-            warnings.append(f"{n} vs {best}: elpd difference {-d:.1f} (dSE {dse:.1f}) is small "
-                            "relative to its uncertainty: the data do not tell these models "
-                            "apart.")
+            warnings.append(
+                f"{n} vs {best}: elpd difference {-d:.1f} (dSE {dse:.1f}) is small "
+                "relative to its uncertainty: the data do not tell these models "
+                "apart."
+            )
     return Comparison(names, fits, responses, table.reset_index(), loo, warnings, notes)
 
 
 def comparison_page(c: Comparison) -> Page:
     """The comparison as a page: models, LOO table and plot, Pareto k, warnings."""
     t = c.table
-    models = Section("models", "Models", "The fits compared, the data they were fitted to "
-                     "and whether their sampling converged.")
-    models.blocks.append(Table(
-        ["model", "spec", "persons", "data hash", "draws", "convergence"],
-        [[n, f.spec.name, f"{f.manifest['data']['n_persons']:,}",
-          f.manifest["data"]["hash"][:16],
-          f"{f.manifest['settings']['chains']} x {f.manifest['settings']['draws']}",
-          f.diagnostics.verdict.upper()] for n, f in zip(c.names, c.fits, strict=True)],
-        flags=[{"fail": "fail", "approximate": "warn"}.get(f.diagnostics.verdict, "")
-               for f in c.fits]))
-    loo = Section("loo", "LOO comparison",
-                  "Which model predicts a new person's responses best: expected log predictive "
-                  "density (elpd) by leave-one-person-out cross-validation; higher is better, "
-                  "and a difference matters only when it is large against its standard error "
-                  "(dSE).")
-    what = ("every response (indicators and realisations)" if c.responses == "all"
-            else "the realisations only")
-    loo.blocks.append(Text(f"Compared on {what}, one term per person, capability residual "
-                           "integrated out.", cls="note"))
+    models = Section(
+        "models",
+        "Models",
+        "The fits compared, the data they were fitted to and whether their sampling converged.",
+    )
+    models.blocks.append(
+        Table(
+            ["model", "spec", "persons", "data hash", "draws", "convergence"],
+            [
+                [
+                    n,
+                    f.spec.name,
+                    f"{f.manifest['data']['n_persons']:,}",
+                    f.manifest["data"]["hash"][:16],
+                    f"{f.manifest['settings']['chains']} x {f.manifest['settings']['draws']}",
+                    f.diagnostics.verdict.upper(),
+                ]
+                for n, f in zip(c.names, c.fits, strict=True)
+            ],
+            flags=[
+                {"fail": "fail", "approximate": "warn"}.get(f.diagnostics.verdict, "")
+                for f in c.fits
+            ],
+        )
+    )
+    loo = Section(
+        "loo",
+        "LOO comparison",
+        "Which model predicts a new person's responses best: expected log predictive "
+        "density (elpd) by leave-one-person-out cross-validation; higher is better, "
+        "and a difference matters only when it is large against its standard error "
+        "(dSE).",
+    )
+    what = (
+        "every response (indicators and realisations)"
+        if c.responses == "all"
+        else "the realisations only"
+    )
+    loo.blocks.append(
+        Text(
+            f"Compared on {what}, one term per person, capability residual integrated out.",
+            cls="note",
+        )
+    )
     for n in c.notes:
         loo.blocks.append(Text(n, cls="warn"))
-    loo.blocks.append(Figure(figures.elpd_plot(list(t["model"]), list(t["elpd"]), list(t["se"]),
-                                               list(t["elpd_diff"].fillna(0.0)),
-                                               list(t["dse"].fillna(0.0))),
-                             "elpd of each model with its SE, and its difference to the best "
-                             "model with the SE of the difference."))
-    loo.blocks.append(Table(
-        ["rank", "model", "elpd", "SE", "elpd difference", "dSE", "P(worse)", "p_loo",
-         "weight (stacking)"],
-        [[str(int(r["rank"])), r["model"], fmt(r["elpd"], 1), fmt(r["se"], 1),
-          fmt(r["elpd_diff"], 1), fmt(r["dse"], 1), fmt(r["p_worse"], 2), fmt(r["p_loo"], 1),
-          fmt(r["weight"], 2)] for _, r in t.iterrows()]))
-    loo.blocks.append(Table(
-        ["model", "persons", "k threshold", "k above threshold (bad)",
-         "k above 1 or not computable (very bad)"],
-        [[r["model"], str(r["n"]), fmt(r["good_k"], 2), str(r["k_bad"]), str(r["k_very_bad"])]
-         for _, r in t.iterrows()], caption="Pareto k diagnostics",
-        flags=["warn" if r["k_bad"] + r["k_very_bad"] else "" for _, r in t.iterrows()]))
-    verdict = Section("reliability", "Reliability", "Reasons to distrust this comparison, if "
-                      "any.")
+    loo.blocks.append(
+        Figure(
+            figures.elpd_plot(
+                list(t["model"]),
+                list(t["elpd"]),
+                list(t["se"]),
+                list(t["elpd_diff"].fillna(0.0)),
+                list(t["dse"].fillna(0.0)),
+            ),
+            "elpd of each model with its SE, and its difference to the best "
+            "model with the SE of the difference.",
+        )
+    )
+    loo.blocks.append(
+        Table(
+            [
+                "rank",
+                "model",
+                "elpd",
+                "SE",
+                "elpd difference",
+                "dSE",
+                "P(worse)",
+                "p_loo",
+                "weight (stacking)",
+            ],
+            [
+                [
+                    str(int(r["rank"])),
+                    r["model"],
+                    fmt(r["elpd"], 1),
+                    fmt(r["se"], 1),
+                    fmt(r["elpd_diff"], 1),
+                    fmt(r["dse"], 1),
+                    fmt(r["p_worse"], 2),
+                    fmt(r["p_loo"], 1),
+                    fmt(r["weight"], 2),
+                ]
+                for _, r in t.iterrows()
+            ],
+        )
+    )
+    loo.blocks.append(
+        Table(
+            [
+                "model",
+                "persons",
+                "k threshold",
+                "k above threshold (bad)",
+                "k above 1 or not computable (very bad)",
+            ],
+            [
+                [
+                    r["model"],
+                    str(r["n"]),
+                    fmt(r["good_k"], 2),
+                    str(r["k_bad"]),
+                    str(r["k_very_bad"]),
+                ]
+                for _, r in t.iterrows()
+            ],
+            caption="Pareto k diagnostics",
+            flags=["warn" if r["k_bad"] + r["k_very_bad"] else "" for _, r in t.iterrows()],
+        )
+    )
+    verdict = Section("reliability", "Reliability", "Reasons to distrust this comparison, if any.")
     if c.warnings:
         verdict.blocks.append(Items(c.warnings, cls="warn"))
     else:
-        verdict.blocks.append(Text("No warning: same data, same responses, Pareto k "
-                                   "diagnostics good, and every difference large against its "
-                                   "SE.", cls="ok"))
+        verdict.blocks.append(
+            Text(
+                "No warning: same data, same responses, Pareto k "
+                "diagnostics good, and every difference large against its "
+                "SE.",
+                cls="ok",
+            )
+        )
     return Page(
         title="Model comparison (LOO): " + ", ".join(c.names),
         subtitle=[f"{len(c.names)} fits, compared in {c.seconds:.1f} s"],
         sections=[verdict, models, loo],
         banner=("UNRELIABLE comparison: see the warnings below." if c.warnings else None),
-        banner_items=c.warnings, banner_level="warn",
+        banner_items=c.warnings,
+        banner_level="warn",
         interval_note="elpd: expected log pointwise predictive density (PSIS-LOO over "
-                      "persons); SE and dSE are standard errors.",
-        footer="Written by capmodel.")
+        "persons); SE and dSE are standard errors.",
+        footer="Written by capmodel.",
+    )

@@ -39,17 +39,26 @@ def parameter_table(post: xr.Dataset) -> pd.DataFrame:
     if not names:
         return pd.DataFrame(columns=["parameter", "rhat", "ess_bulk", "ess_tail"])
     x, labels = _stacked(post, names)
-    table = pd.DataFrame({
-        "parameter": labels,
-        "rhat": array_stats.rhat(x, chain_axis=1, draw_axis=2),
-        "ess_bulk": array_stats.ess(x, chain_axis=1, draw_axis=2, method="bulk"),
-        "ess_tail": array_stats.ess(x, chain_axis=1, draw_axis=2, method="tail",
-                                    prob=(0.05, 0.95)),
-    })
-    score = np.maximum((table["rhat"].fillna(1.0) - 1.0) * 40,
-                       400 / table[["ess_bulk", "ess_tail"]].min(axis=1).clip(lower=1))
-    return table.assign(_score=score).sort_values("_score", ascending=False).drop(
-        columns="_score").reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "parameter": labels,
+            "rhat": array_stats.rhat(x, chain_axis=1, draw_axis=2),
+            "ess_bulk": array_stats.ess(x, chain_axis=1, draw_axis=2, method="bulk"),
+            "ess_tail": array_stats.ess(
+                x, chain_axis=1, draw_axis=2, method="tail", prob=(0.05, 0.95)
+            ),
+        }
+    )
+    score = np.maximum(
+        (table["rhat"].fillna(1.0) - 1.0) * 40,
+        400 / table[["ess_bulk", "ess_tail"]].min(axis=1).clip(lower=1),
+    )
+    return (
+        table.assign(_score=score)
+        .sort_values("_score", ascending=False)
+        .drop(columns="_score")
+        .reset_index(drop=True)
+    )
 
 
 def locate(post: xr.Dataset, label: str) -> xr.DataArray | None:
@@ -64,8 +73,9 @@ def locate(post: xr.Dataset, label: str) -> xr.DataArray | None:
     return None
 
 
-def worst_elements(post: xr.Dataset, table: pd.DataFrame, diagnosed: tuple[str, ...],
-                   limit: int = 6) -> list[tuple[str, np.ndarray]]:
+def worst_elements(
+    post: xr.Dataset, table: pd.DataFrame, diagnosed: tuple[str, ...], limit: int = 6
+) -> list[tuple[str, np.ndarray]]:
     """(label, (chain, draw) draws) of the worst parameters: the fit's own worst R-hat/ESS
     elements (they may be person-level) and the worst of ``table``."""
     labels = list(dict.fromkeys([*diagnosed, *table["parameter"].head(limit)]))
@@ -79,8 +89,7 @@ def worst_elements(post: xr.Dataset, table: pd.DataFrame, diagnosed: tuple[str, 
     return out
 
 
-def divergence_table(post: xr.Dataset, diverging: np.ndarray, limit: int = 10
-                     ) -> pd.DataFrame:
+def divergence_table(post: xr.Dataset, diverging: np.ndarray, limit: int = 10) -> pd.DataFrame:
     """Parameters whose draws differ most between divergent and other transitions: the mean
     of each, and the difference in posterior standard deviations (largest first)."""
     div = np.asarray(diverging, dtype=bool).ravel()
@@ -96,8 +105,14 @@ def divergence_table(post: xr.Dataset, diverging: np.ndarray, limit: int = 10
         labels = element_labels(da)
         for k, (label, _) in enumerate(labels):
             if sd[k] > 0:
-                rows.append({"parameter": label, "divergent": a[k], "other": b[k],
-                             "difference_sd": (a[k] - b[k]) / sd[k]})
+                rows.append(
+                    {
+                        "parameter": label,
+                        "divergent": a[k],
+                        "other": b[k],
+                        "difference_sd": (a[k] - b[k]) / sd[k],
+                    }
+                )
     table = pd.DataFrame(rows)
     order = table["difference_sd"].abs().sort_values(ascending=False).index
     return table.loc[order].head(limit).reset_index(drop=True)

@@ -18,8 +18,9 @@ PP = 100.0  # effects on shares are shown in percentage points
 
 
 def _iv(label: str, row, scale: float = 1.0) -> Interval:
-    return Interval(label, float(row["mean"]) * scale, float(row["lower"]) * scale,
-                    float(row["upper"]) * scale)
+    return Interval(
+        label, float(row["mean"]) * scale, float(row["lower"]) * scale, float(row["upper"]) * scale
+    )
 
 
 def _contrast_label(c: str) -> str:
@@ -29,26 +30,40 @@ def _contrast_label(c: str) -> str:
 def _numbers(df: pd.DataFrame, columns: list[str], digits: int = 3) -> Table:
     rows = []
     for _, r in df.iterrows():
-        rows.append([fmt(r[c], digits) if isinstance(r[c], float) else str(r[c])
-                     for c in columns])
+        rows.append([fmt(r[c], digits) if isinstance(r[c], float) else str(r[c]) for c in columns])
     return Table(columns, rows)
 
 
 def _total(t: pd.DataFrame) -> list[Block]:
     t = t[(t["quantity"].isin(["difference", "te"])) & (t["by_variable"] == "all")]
-    panels = [(outcome, [_iv(_contrast_label(c), r, PP) for c, r in
-                         ((r["contrast"], r) for _, r in g.iterrows())])
-              for outcome, g in t.groupby("outcome", sort=False)]
+    panels = [
+        (
+            outcome,
+            [
+                _iv(_contrast_label(c), r, PP)
+                for c, r in ((r["contrast"], r) for _, r in g.iterrows())
+            ],
+        )
+        for outcome, g in t.groupby("outcome", sort=False)
+    ]
     return [
-        Text("Total effects: how much each realisation's share would change if everyone "
-             "received the support rather than not (the other supports as received), and "
-             "with the CEP as received rather than no CEP at all. Capability is recomputed "
-             "under each intervention; each person keeps their own residual."),
-        Figure(figures.forest_panels(panels, ncols=3, xlabel="percentage points"),
-               "Total effect on the share with each realisation (percentage points); filled "
-               "dots: the interval excludes zero."),
-        Details("Numbers: total effects (differences, shares)", blocks=[_numbers(
-            t, ["contrast", "outcome", "mean", "lower", "upper", "prob_positive"])]),
+        Text(
+            "Total effects: how much each realisation's share would change if everyone "
+            "received the support rather than not (the other supports as received), and "
+            "with the CEP as received rather than no CEP at all. Capability is recomputed "
+            "under each intervention; each person keeps their own residual."
+        ),
+        Figure(
+            figures.forest_panels(panels, ncols=3, xlabel="percentage points"),
+            "Total effect on the share with each realisation (percentage points); filled "
+            "dots: the interval excludes zero.",
+        ),
+        Details(
+            "Numbers: total effects (differences, shares)",
+            blocks=[
+                _numbers(t, ["contrast", "outcome", "mean", "lower", "upper", "prob_positive"])
+            ],
+        ),
     ]
 
 
@@ -59,20 +74,31 @@ def _mediation(t: pd.DataFrame) -> list[Block]:
         rows = []
         for outcome, h in g.groupby("outcome", sort=False):
             q = h.set_index("quantity")
-            rows.append((outcome, float(q.loc["nde", "mean"]) * PP,
-                         float(q.loc["nie", "mean"]) * PP,
-                         _iv(outcome, q.loc["te"], PP) if "te" in q.index else None))
+            rows.append(
+                (
+                    outcome,
+                    float(q.loc["nde", "mean"]) * PP,
+                    float(q.loc["nie", "mean"]) * PP,
+                    _iv(outcome, q.loc["te"], PP) if "te" in q.index else None,
+                )
+            )
         panels.append((_contrast_label(contrast), rows))
     keep = t[t["quantity"].isin(["nde", "nie", "te", "proportion_mediated"])]
     return [
-        Text("Mediation: how much of each total effect goes through capability (natural "
-             "indirect effect) and how much does not (natural direct effect). They add up to "
-             "the total effect, draw by draw."),
-        Figure(figures.mediation_bars(panels),
-               "Direct (light) and indirect, through capability (dark) effects, posterior "
-               "means in percentage points; the line is the total effect's interval."),
-        Details("Numbers: NDE, NIE, TE and the proportion mediated", blocks=[_numbers(
-            keep, ["contrast", "quantity", "outcome", "mean", "lower", "upper"])]),
+        Text(
+            "Mediation: how much of each total effect goes through capability (natural "
+            "indirect effect) and how much does not (natural direct effect). They add up to "
+            "the total effect, draw by draw."
+        ),
+        Figure(
+            figures.mediation_bars(panels),
+            "Direct (light) and indirect, through capability (dark) effects, posterior "
+            "means in percentage points; the line is the total effect's interval.",
+        ),
+        Details(
+            "Numbers: NDE, NIE, TE and the proportion mediated",
+            blocks=[_numbers(keep, ["contrast", "quantity", "outcome", "mean", "lower", "upper"])],
+        ),
     ]
 
 
@@ -80,24 +106,53 @@ def _conversion(t: pd.DataFrame) -> list[Block]:
     eff = t[t["quantity"] == "effect"]
     panels = []
     for support, g in eff.groupby("support", sort=False):
-        rows = [_iv("all (average)" if r["factor"] == "all" else f"{r['factor']} = {r['level']}",
-                    r) for _, r in g.iterrows()]
+        rows = [
+            _iv("all (average)" if r["factor"] == "all" else f"{r['factor']} = {r['level']}", r)
+            for _, r in g.iterrows()
+        ]
         panels.append((support, rows))
     best = eff[eff["factor"] != "all"].dropna(subset=["prob_best"])
-    top = (best.sort_values("prob_best", ascending=False).groupby(["support", "factor"],
-                                                                  sort=False).head(1))
+    top = (
+        best.sort_values("prob_best", ascending=False)
+        .groupby(["support", "factor"], sort=False)
+        .head(1)
+    )
     return [
-        Text("Conversion: the effect of each support on capability at each level of its "
-             "declared conversion factors, everyone else's moderators as they are "
-             "(standardised), and the probability that a level converts the support best."),
-        Figure(figures.forest_panels(panels, ncols=2, xlabel="effect on capability (sd)"),
-               "Effect of each support on capability by level of its conversion factors."),
-        Table(["support", "factor", "converts best", "probability"],
-              [[r["support"], r["factor"], str(r["level"]), fmt(r["prob_best"])]
-               for _, r in top.iterrows()], caption="Who converts each support best"),
-        Details("Numbers: conversion", blocks=[_numbers(
-            t, ["support", "factor", "level", "quantity", "mean", "lower", "upper",
-                "prob_best"])]),
+        Text(
+            "Conversion: the effect of each support on capability at each level of its "
+            "declared conversion factors, everyone else's moderators as they are "
+            "(standardised), and the probability that a level converts the support best."
+        ),
+        Figure(
+            figures.forest_panels(panels, ncols=2, xlabel="effect on capability (sd)"),
+            "Effect of each support on capability by level of its conversion factors.",
+        ),
+        Table(
+            ["support", "factor", "converts best", "probability"],
+            [
+                [r["support"], r["factor"], str(r["level"]), fmt(r["prob_best"])]
+                for _, r in top.iterrows()
+            ],
+            caption="Who converts each support best",
+        ),
+        Details(
+            "Numbers: conversion",
+            blocks=[
+                _numbers(
+                    t,
+                    [
+                        "support",
+                        "factor",
+                        "level",
+                        "quantity",
+                        "mean",
+                        "lower",
+                        "upper",
+                        "prob_best",
+                    ],
+                )
+            ],
+        ),
     ]
 
 
@@ -108,18 +163,32 @@ def _attribution(t: pd.DataFrame) -> list[Block]:
             rows.append(Interval(f"by {var}", heading=True))
         for _, r in g.iterrows():
             label = "all changers" if var == "all" else str(r["by_level"])
-            rows.append(Interval(f"{label} (n = {int(r['n_changers']):,})", float(r["pn_mean"]),
-                                 float(r["pn_lower"]), float(r["pn_upper"])))
+            rows.append(
+                Interval(
+                    f"{label} (n = {int(r['n_changers']):,})",
+                    float(r["pn_mean"]),
+                    float(r["pn_lower"]),
+                    float(r["pn_upper"]),
+                )
+            )
     return [
-        Text("Attribution: among people with at least one realisation, the share that would "
-             "not have happened without the CEP (probability of necessity; assumes monotone "
-             "effects and no unmeasured confounding, docs/effects.md)."),
-        Figure(figures.forest(rows, title="Probability of necessity among changers",
-                              xlabel="share of changers", zero=None),
-               "Model-based share of changes that needed the CEP, overall and by conversion "
-               "factor. The self-reported attribution column, when the survey has one, is "
-               "compared with it by `capmodel effects FIT --estimand attribution --data "
-               "SURVEY`."),
+        Text(
+            "Attribution: among people with at least one realisation, the share that would "
+            "not have happened without the CEP (probability of necessity; assumes monotone "
+            "effects and no unmeasured confounding, docs/effects.md)."
+        ),
+        Figure(
+            figures.forest(
+                rows,
+                title="Probability of necessity among changers",
+                xlabel="share of changers",
+                zero=None,
+            ),
+            "Model-based share of changes that needed the CEP, overall and by conversion "
+            "factor. The self-reported attribution column, when the survey has one, is "
+            "compared with it by `capmodel effects FIT --estimand attribution --data "
+            "SURVEY`.",
+        ),
     ]
 
 
@@ -128,21 +197,34 @@ def _pathways(res, tau: float) -> list[Block]:
     failed_known = not str(res.notes.get("failed_test", "")).startswith("not available")
     if not failed_known:  # type 5 cannot occur without the failed-test column
         t = t[t["type"] != 5]
-    rows = [Interval(f"{int(r['type'])}. {r['name']}", float(r["mean"]), float(r["lower"]),
-                     float(r["upper"])) for _, r in t.iterrows()]
+    rows = [
+        Interval(
+            f"{int(r['type'])}. {r['name']}", float(r["mean"]), float(r["lower"]), float(r["upper"])
+        )
+        for _, r in t.iterrows()
+    ]
     odds = res.extra["odds_ratios"]
     return [
-        Text(f"Pathway types (cep-facts.md §5): each person classified by their capability "
-             f"gain from the CEP (threshold {tau:g} sd) and whether they had a realisation; "
-             "shares with intervals."
-             + ("" if failed_known else " Type 5 (failure at a decisive test) needs the "
+        Text(
+            f"Pathway types (cep-facts.md §5): each person classified by their capability "
+            f"gain from the CEP (threshold {tau:g} sd) and whether they had a realisation; "
+            "shares with intervals."
+            + (
+                ""
+                if failed_known
+                else " Type 5 (failure at a decisive test) needs the "
                 "survey's failed-test column: `capmodel effects FIT --estimand pathways "
-                "--data SURVEY`.")),
-        Figure(figures.forest(rows, title="Share of each pathway type", xlabel="share",
-                              zero=None),
-               "Population shares of the pathway types in the survey sample."),
-        Details("Numbers: odds ratios of each type by factor level (descriptive)",
-                blocks=[_numbers(odds, list(odds.columns))]),
+                "--data SURVEY`."
+            )
+        ),
+        Figure(
+            figures.forest(rows, title="Share of each pathway type", xlabel="share", zero=None),
+            "Population shares of the pathway types in the survey sample.",
+        ),
+        Details(
+            "Numbers: odds ratios of each type by factor level (descriptive)",
+            blocks=[_numbers(odds, list(odds.columns))],
+        ),
     ]
 
 
@@ -189,18 +271,26 @@ def compute(fit, draws: int = 100, tau: float = 0.5) -> EffectNumbers:
 
 def effects_section(numbers: EffectNumbers) -> Section:
     """The *Effects* section from :func:`compute`'s numbers."""
-    sec = Section("effects", "Effects",
-                  "What the model says each kind of support does: on realisations (total "
-                  "effects), through capability or directly (mediation), for whom (conversion), "
-                  "how often a change needed the CEP (attribution) and which pathway people "
-                  "followed. Causal only under the assumptions of docs/effects.md.")
+    sec = Section(
+        "effects",
+        "Effects",
+        "What the model says each kind of support does: on realisations (total "
+        "effects), through capability or directly (mediation), for whom (conversion), "
+        "how often a change needed the CEP (attribution) and which pathway people "
+        "followed. Causal only under the assumptions of docs/effects.md.",
+    )
     if "all" in numbers.refused:
         sec.blocks.append(Text(f"No effects for this fit: {numbers.refused['all']}", cls="note"))
         return sec
-    sec.blocks.append(Text(f"Computed from {numbers.draws} evenly spaced posterior draws over "
-                           "the survey sample (unweighted). Post-stratified (MRP) population "
-                           "estimates need a population table: "
-                           "capmodel.effects.poststratify.", cls="note"))
+    sec.blocks.append(
+        Text(
+            f"Computed from {numbers.draws} evenly spaced posterior draws over "
+            "the survey sample (unweighted). Post-stratified (MRP) population "
+            "estimates need a population table: "
+            "capmodel.effects.poststratify.",
+            cls="note",
+        )
+    )
     r = numbers.results
     total = r.get("total effects", r.get("mediation"))
     if total is not None:

@@ -26,15 +26,23 @@ def _height(n_rows: int, extra: float = 0.9) -> float:
     return max(1.6, ROW_INCH * n_rows + extra)
 
 
-def _forest_axes(ax, rows: Sequence[Interval], zero: float | None, show_labels: bool = True,
-                 colour: str = BLUE) -> None:
+def _forest_axes(
+    ax, rows: Sequence[Interval], zero: float | None, show_labels: bool = True, colour: str = BLUE
+) -> None:
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
         if r.heading or not np.isfinite(r.mean):
             continue
         ax.plot([r.lo, r.hi], [yi, yi], color=colour, lw=1.6, solid_capstyle="butt")
-        ax.plot([r.mean], [yi], "o", ms=4, color=colour if r.excludes_zero or zero is None
-                else "white", mec=colour, mew=1.2)
+        ax.plot(
+            [r.mean],
+            [yi],
+            "o",
+            ms=4,
+            color=colour if r.excludes_zero or zero is None else "white",
+            mec=colour,
+            mew=1.2,
+        )
     if zero is not None:
         ax.axvline(zero, color=GREY, lw=0.8, ls="--", zorder=0)
     ax.set_ylim(-0.7, len(rows) - 0.3)
@@ -52,8 +60,14 @@ def _forest_axes(ax, rows: Sequence[Interval], zero: float | None, show_labels: 
 
 
 @styled
-def forest(rows: Sequence[Interval], *, title: str = "", xlabel: str = "",
-           zero: float | None = 0.0, width: float = 7.0) -> Markup:
+def forest(
+    rows: Sequence[Interval],
+    *,
+    title: str = "",
+    xlabel: str = "",
+    zero: float | None = 0.0,
+    width: float = 7.0,
+) -> Markup:
     """One row per estimate: mean (dot; filled when the interval excludes ``zero``) and
     interval (line)."""
     fig, ax = subplots(figsize=(width, _height(len(rows))))
@@ -63,19 +77,27 @@ def forest(rows: Sequence[Interval], *, title: str = "", xlabel: str = "",
     return to_svg(fig)
 
 
-def _panel_grid(n: int, longest: int, *, ncols: int, width: float, extra: float,
-                sharey: bool) -> tuple[Any, list[tuple[Any, bool, bool]]]:
+def _panel_grid(
+    n: int, longest: int, *, ncols: int, width: float, extra: float, sharey: bool
+) -> tuple[Any, list[tuple[Any, bool, bool]]]:
     """A grid of ``n`` panels of up to ``longest`` rows (unused cells hidden, x shared): the
     figure and, per panel, (axes, at the bottom of its column?, in the first column?)."""
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig, axes = subplots(nrows, ncols, figsize=(width, nrows * _height(longest, extra)),
-                         squeeze=False, sharex=True, sharey=sharey)
+    fig, axes = subplots(
+        nrows,
+        ncols,
+        figsize=(width, nrows * _height(longest, extra)),
+        squeeze=False,
+        sharex=True,
+        sharey=sharey,
+    )
     flat = axes.ravel()
     for ax in flat[n:]:
         ax.set_visible(False)
-    return fig, [(flat[k], k // ncols == nrows - 1 or k + ncols >= n, k % ncols == 0)
-                 for k in range(n)]
+    return fig, [
+        (flat[k], k // ncols == nrows - 1 or k + ncols >= n, k % ncols == 0) for k in range(n)
+    ]
 
 
 def _bottom_xlabel(ax, xlabel: str) -> None:
@@ -84,14 +106,19 @@ def _bottom_xlabel(ax, xlabel: str) -> None:
 
 
 @styled
-def forest_panels(panels: Sequence[tuple[str, Sequence[Interval]]], *, ncols: int = 3,
-                  xlabel: str = "", zero: float | None = 0.0, width: float = 9.0) -> Markup:
+def forest_panels(
+    panels: Sequence[tuple[str, Sequence[Interval]]],
+    *,
+    ncols: int = 3,
+    xlabel: str = "",
+    zero: float | None = 0.0,
+    width: float = 9.0,
+) -> Markup:
     """Small multiples of forests (one panel per title); y labels only on the first column
     when every panel has the same rows."""
     same = len({tuple(r.label for r in rows) for _, rows in panels}) == 1
     longest = max(len(rows) for _, rows in panels)
-    fig, grid = _panel_grid(len(panels), longest, ncols=ncols, width=width, extra=0.7,
-                            sharey=same)
+    fig, grid = _panel_grid(len(panels), longest, ncols=ncols, width=width, extra=0.7, sharey=same)
     for (ax, bottom, first), (title, rows) in zip(grid, panels, strict=True):
         _forest_axes(ax, rows, zero, show_labels=not same or first)
         ax.set_title(text(title))
@@ -119,8 +146,9 @@ def rank_plot(items: Sequence[tuple[str, np.ndarray]], bins: int = 20) -> Markup
         edges = np.linspace(0.5, x.size + 0.5, bins + 1)
         for c in range(x.shape[0]):
             counts, _ = np.histogram(ranks[c], bins=edges)
-            ax.stairs(counts, np.arange(bins + 1), color=CHAIN_COLOURS[c % 6], lw=1.3,
-                      label=f"chain {c}")
+            ax.stairs(
+                counts, np.arange(bins + 1), color=CHAIN_COLOURS[c % 6], lw=1.3, label=f"chain {c}"
+            )
         ax.axhline(x.shape[1] / bins, color=GREY, ls="--", lw=0.8)
         ax.set_title(text(label if len(label) <= 60 else label[:57] + "..."), fontsize=8)
         ax.set_yticks([])
@@ -142,8 +170,9 @@ def energy_plot(energy: np.ndarray, bfmi: Sequence[float]) -> Markup:
     lim = np.quantile(np.abs(np.concatenate([marginal, transition])), 0.995)
     edges = np.linspace(-lim, lim, 50)
     ax.hist(marginal, bins=edges, density=True, color=BLUE, alpha=0.55, label="marginal energy")
-    ax.hist(transition, bins=edges, density=True, color="#d08c00", alpha=0.55,
-            label="energy transition")
+    ax.hist(
+        transition, bins=edges, density=True, color="#d08c00", alpha=0.55, label="energy transition"
+    )
     ax.set_yticks([])
     ax.set_title("Energy: BFMI per chain " + ", ".join(f"{b:.2f}" for b in bfmi))
     ax.legend(fontsize=8, frameon=False)
@@ -161,7 +190,7 @@ def loss_plot(loss: np.ndarray) -> Markup:
     smooth = np.convolve(np.nan_to_num(x, nan=np.nanmean(x)), np.ones(w) / w, mode="valid")
     fig, ax = subplots(figsize=(6.0, 2.4))
     ax.plot(it, x, color=GREY, lw=0.4, alpha=0.6, label="loss")
-    ax.plot(it[w - 1:], smooth, color=BLUE, lw=1.2, label=f"running mean ({w} iterations)")
+    ax.plot(it[w - 1 :], smooth, color=BLUE, lw=1.2, label=f"running mean ({w} iterations)")
     if smooth.size > 10:
         lo, hi = float(smooth.min()), float(smooth[smooth.size // 10])
         pad = 0.1 * max(hi - lo, 1e-9 + abs(lo) * 1e-4)
@@ -206,8 +235,9 @@ def ppc_overall(rows: Sequence[tuple[str, str, float, float, float, float] | str
 
 
 @styled
-def ppc_scatter(panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
-                ) -> Markup:
+def ppc_scatter(
+    panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+) -> Markup:
     """Observed vs replicated share per (response level, group level) cell, one panel per
     split; ``panels``: title, observed, replicated mean, lo, hi."""
     n = len(panels)
@@ -218,8 +248,17 @@ def ppc_scatter(panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, 
         ax.plot([0, top], [0, top], color=GREY, lw=0.8, ls="--")
         for sel, colour in ((~outside, BLUE), (outside, RED)):
             xerr = np.clip([mean[sel] - lo[sel], hi[sel] - mean[sel]], 0, None)
-            ax.errorbar(mean[sel], obs[sel], xerr=xerr,
-                        fmt="o", ms=2.5, color=colour, ecolor=colour, elinewidth=0.6, alpha=0.8)
+            ax.errorbar(
+                mean[sel],
+                obs[sel],
+                xerr=xerr,
+                fmt="o",
+                ms=2.5,
+                color=colour,
+                ecolor=colour,
+                elinewidth=0.6,
+                alpha=0.8,
+            )
         ax.set_xlim(0, top)
         ax.set_ylim(0, top)
         ax.set_aspect("equal")
@@ -243,8 +282,7 @@ def margins_plot(rows: Sequence[dict | str]) -> Markup:
             continue
         labels.append(r["item"])
         if np.isfinite(r.get("rep_lo", np.nan)):
-            ax.plot([r["rep_lo"], r["rep_hi"]], [yi, yi], color=GREY, lw=3,
-                    solid_capstyle="butt")
+            ax.plot([r["rep_lo"], r["rep_hi"]], [yi, yi], color=GREY, lw=3, solid_capstyle="butt")
         ax.plot([r["weighted"]], [yi], "o", color=BLUE, ms=4)
         ax.plot([r["published"]], [yi], "*", color=RED, ms=8)
     ax.set_yticks(y)
@@ -264,8 +302,13 @@ def margins_plot(rows: Sequence[dict | str]) -> Markup:
 
 
 @styled
-def elpd_plot(names: Sequence[str], elpd: Sequence[float], se: Sequence[float],
-              diff: Sequence[float], dse: Sequence[float]) -> Markup:
+def elpd_plot(
+    names: Sequence[str],
+    elpd: Sequence[float],
+    se: Sequence[float],
+    diff: Sequence[float],
+    dse: Sequence[float],
+) -> Markup:
     """LOO elpd of each model (± SE) and its difference to the best (± dSE)."""
     fig, (a1, a2) = subplots(1, 2, figsize=(8.0, _height(len(names), 1.0)), sharey=True)
     y = np.arange(len(names))[::-1]
@@ -282,20 +325,24 @@ def elpd_plot(names: Sequence[str], elpd: Sequence[float], se: Sequence[float],
 
 
 @styled
-def heatmap(values: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
-            mark: np.ndarray, *, title: str = "") -> Markup:
+def heatmap(
+    values: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    mark: np.ndarray,
+    *,
+    title: str = "",
+) -> Markup:
     """A (row, column) grid of posterior means on a diverging scale centred on zero; a dot
     where ``mark`` is true (the interval excludes zero)."""
     v = np.asarray(values, dtype=float)
     lim = float(np.nanmax(np.abs(v))) or 1.0
-    fig, ax = subplots(figsize=(min(9.0, 2.2 + 0.9 * v.shape[1]),
-                                    _height(v.shape[0], 1.6)))
+    fig, ax = subplots(figsize=(min(9.0, 2.2 + 0.9 * v.shape[1]), _height(v.shape[0], 1.6)))
     im = ax.imshow(v, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     yy, xx = np.nonzero(mark)
     ax.plot(xx, yy, "o", color=BLACK, ms=3)
     ax.set_yticks(np.arange(v.shape[0]), [text(s) for s in row_labels])
-    ax.set_xticks(np.arange(v.shape[1]), [text(s) for s in col_labels], rotation=30,
-                  ha="right")
+    ax.set_xticks(np.arange(v.shape[1]), [text(s) for s in col_labels], rotation=30, ha="right")
     ax.tick_params(length=0)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
@@ -305,15 +352,17 @@ def heatmap(values: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
 
 
 @styled
-def mediation_bars(panels: Sequence[tuple[str, Sequence[tuple[str, float, float,
-                                                               Interval | None]]]],
-                   *, ncols: int = 3, width: float = 9.0) -> Markup:
+def mediation_bars(
+    panels: Sequence[tuple[str, Sequence[tuple[str, float, float, Interval | None]]]],
+    *,
+    ncols: int = 3,
+    width: float = 9.0,
+) -> Markup:
     """One panel per contrast; per outcome a bar of the direct effect (light) followed by the
     indirect effect (dark) and the total effect's interval (line). ``panels``: title, rows of
     (outcome, direct mean, indirect mean, total interval)."""
     longest = max(len(rows) for _, rows in panels)
-    fig, grid = _panel_grid(len(panels), longest, ncols=ncols, width=width, extra=0.8,
-                            sharey=True)
+    fig, grid = _panel_grid(len(panels), longest, ncols=ncols, width=width, extra=0.8, sharey=True)
     for (ax, bottom, _), (title, rows) in zip(grid, panels, strict=True):
         y = np.arange(len(rows))[::-1]
         for yi, (_, nde, nie, te) in zip(y, rows, strict=True):
@@ -331,11 +380,17 @@ def mediation_bars(panels: Sequence[tuple[str, Sequence[tuple[str, float, float,
         ax.set_axisbelow(True)
         if bottom:
             _bottom_xlabel(ax, "percentage points")
-    grid[0][0].legend(handles=[Patch(color="#9ec5e8", label="direct"),
-                                    Patch(color=BLUE, label="through capability"),
-                                    Line2D([], [], color=BLACK, lw=1.0,
-                                           label=f"total, {CI_LABEL}")],
-                           fontsize=7, frameon=False, loc="lower left",
-                           bbox_to_anchor=(0.0, 1.08), ncols=3)
+    grid[0][0].legend(
+        handles=[
+            Patch(color="#9ec5e8", label="direct"),
+            Patch(color=BLUE, label="through capability"),
+            Line2D([], [], color=BLACK, lw=1.0, label=f"total, {CI_LABEL}"),
+        ],
+        fontsize=7,
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.08),
+        ncols=3,
+    )
     fig.tight_layout()
     return to_svg(fig)

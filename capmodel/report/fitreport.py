@@ -14,14 +14,30 @@ from capmodel.report.blocks import Page, Section
 from capmodel.report.html import write
 from capmodel.report.stats import CI_TEXT
 
-SECTIONS: tuple[str, ...] = ("run", "convergence", "model", "measurement", "capability",
-                             "realisations", "groups", "effects", "ppc", "published")
+SECTIONS: tuple[str, ...] = (
+    "run",
+    "convergence",
+    "model",
+    "measurement",
+    "capability",
+    "realisations",
+    "groups",
+    "effects",
+    "ppc",
+    "published",
+)
 REPORT_NAME = "report.html"
 
 
-def build_page(fit, *, ppc_draws: int = 200, effect_draws: int = 100,
-               reference: str | None = "auto", include: Sequence[str] = SECTIONS,
-               source: str | None = None) -> Page:
+def build_page(
+    fit,
+    *,
+    ppc_draws: int = 200,
+    effect_draws: int = 100,
+    reference: str | None = "auto",
+    include: Sequence[str] = SECTIONS,
+    source: str | None = None,
+) -> Page:
     """The report of ``fit`` as a :class:`Page`. ``ppc_draws``: posterior draws replicated
     (once) for the predictive checks and the published figures; ``effect_draws``: posterior
     draws the causal effects are computed from; ``reference``: table of published figures
@@ -48,8 +64,7 @@ def build_page(fit, *, ppc_draws: int = 200, effect_draws: int = 100,
     # the effects are numbers (numpy, which releases the GIL): computed in a worker thread
     # while this thread draws the other sections
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = (pool.submit(effects.compute, fit, effect_draws) if "effects" in include
-                   else None)
+        pending = pool.submit(effects.compute, fit, effect_draws) if "effects" in include else None
         order = [s for s in SECTIONS if s in include and s != "effects"]
         if "effects" in include:
             order.append("effects")  # last: its numbers are ready by then
@@ -58,25 +73,39 @@ def build_page(fit, *, ppc_draws: int = 200, effect_draws: int = 100,
     m, diag = fit.manifest, fit.diagnostics
     s = m["settings"]
     subtitle = [fit.spec.description] if fit.spec.description else []
-    how = ("approximate: mean-field ADVI" if diag.approximate
-           else str(s.get("sampler", "NUTS")))
-    subtitle.append(f"{m['data']['n_persons']:,} persons, {m['data']['n_rows']:,} rows; "
-                    f"{s['chains']} chains x {s['draws']} draws ({how}); "
-                    f"fitted {m.get('created', '')}")
+    how = "approximate: mean-field ADVI" if diag.approximate else str(s.get("sampler", "NUTS"))
+    subtitle.append(
+        f"{m['data']['n_persons']:,} persons, {m['data']['n_rows']:,} rows; "
+        f"{s['chains']} chains x {s['draws']} draws ({how}); "
+        f"fitted {m.get('created', '')}"
+    )
     banner, level = None, "fail"
     if diag.verdict == "fail":
-        banner = ("FAILED: this fit did not pass the convergence checks. Its estimates, "
-                  "checks and figures below cannot be trusted; fix the sampling first.")
+        banner = (
+            "FAILED: this fit did not pass the convergence checks. Its estimates, "
+            "checks and figures below cannot be trusted; fix the sampling first."
+        )
     elif diag.approximate:
-        banner, level = (f"{APPROXIMATE_TEXT}. A fast preview by variational inference: "
-                         "its intervals are too narrow and its estimates can be biased; refit "
-                         "by NUTS (capmodel fit --method nuts) before reporting anything."), "warn"
+        banner, level = (
+            (
+                f"{APPROXIMATE_TEXT}. A fast preview by variational inference: "
+                "its intervals are too narrow and its estimates can be biased; refit "
+                "by NUTS (capmodel fit --method nuts) before reporting anything."
+            ),
+            "warn",
+        )
     where = f" from {source}" if source else ""
     return Page(
-        title=f"Posterior report: {fit.spec.name}", subtitle=subtitle, sections=built,
-        verdict=diag.verdict, banner=banner, banner_items=list(diag.reasons), banner_level=level,
+        title=f"Posterior report: {fit.spec.name}",
+        subtitle=subtitle,
+        sections=built,
+        verdict=diag.verdict,
+        banner=banner,
+        banner_items=list(diag.reasons),
+        banner_level=level,
         interval_note=f"All intervals are {CI_TEXT}; dots are posterior means.",
-        footer=f"Written by capmodel{where} in {time.perf_counter() - t0:.1f} s.")
+        footer=f"Written by capmodel{where} in {time.perf_counter() - t0:.1f} s.",
+    )
 
 
 def report(fit, path: str | Path, **kw) -> Path:
@@ -95,5 +124,6 @@ def report_fit_dir(fit_dir: str | Path, out: str | Path | None = None, **kw) -> 
     from capmodel.fitting import load_fit
 
     fit = load_fit(fit_dir)
-    return report(fit, out if out is not None else Path(fit_dir) / REPORT_NAME,
-                  source=str(fit_dir), **kw)
+    return report(
+        fit, out if out is not None else Path(fit_dir) / REPORT_NAME, source=str(fit_dir), **kw
+    )

@@ -35,8 +35,13 @@ class ReferenceTable:
 
 REFERENCE_TABLES: dict[str, ReferenceTable] = {
     "cep2021": ReferenceTable(
-        "cep2021", "published tables of the 2021-22 survey of CEP beneficiaries, 6 months "
-        "after exit (capmodel.simulate.targets)", MARGINS, REALISATIONS, wave=6),
+        "cep2021",
+        "published tables of the 2021-22 survey of CEP beneficiaries, 6 months "
+        "after exit (capmodel.simulate.targets)",
+        MARGINS,
+        REALISATIONS,
+        wave=6,
+    ),
 }
 
 
@@ -47,8 +52,9 @@ def find_table(frame: pd.DataFrame, which: str | None = "auto") -> ReferenceTabl
         return None
     if which != "auto":
         if which not in REFERENCE_TABLES:
-            raise ValueError(f"unknown reference table {which!r}; known: "
-                             f"{sorted(REFERENCE_TABLES)}")
+            raise ValueError(
+                f"unknown reference table {which!r}; known: {sorted(REFERENCE_TABLES)}"
+            )
         return REFERENCE_TABLES[which]
     for table in REFERENCE_TABLES.values():
         if all(c in frame.columns for c in table.required):
@@ -116,9 +122,13 @@ def _depends_on(frame: pd.DataFrame, m: Margin, columns: list[str], weight: str 
     return False
 
 
-def margin_rows(frame: pd.DataFrame, table: ReferenceTable, weight: str | None,
-                wave_column: str | None, replicated: ResponseColumns | None = None
-                ) -> tuple[pd.DataFrame, list[str], str]:
+def margin_rows(
+    frame: pd.DataFrame,
+    table: ReferenceTable,
+    weight: str | None,
+    wave_column: str | None,
+    replicated: ResponseColumns | None = None,
+) -> tuple[pd.DataFrame, list[str], str]:
     """One row per margin the data can compute: published, observed (raw), weighted and
     replicated (weighted; mean, lo, hi) shares. Also returns the margins the data cannot
     compute and a note on the rows used."""
@@ -130,8 +140,10 @@ def margin_rows(frame: pd.DataFrame, table: ReferenceTable, weight: str | None,
             keep = waves == table.wave
             note = f"rows at {table.wave} months since exit"
         else:
-            note = (f"all rows (the data have no wave at {table.wave} months, where the "
-                    "figures were published)")
+            note = (
+                f"all rows (the data have no wave at {table.wave} months, where the "
+                "figures were published)"
+            )
     f = frame.loc[keep].reset_index(drop=True)
     response_cols = [c for c in (replicated or {}) if c in f]
     rows, missing, replicable = [], [], []
@@ -144,16 +156,30 @@ def margin_rows(frame: pd.DataFrame, table: ReferenceTable, weight: str | None,
             continue
         if response_cols and _depends_on(f, m, response_cols, weight):
             replicable.append(len(rows))
-        rows.append({"table": m.table, "item": m.item, "published": m.published,
-                     "observed": raw, "weighted": weighted, "rep_mean": np.nan,
-                     "rep_lo": np.nan, "rep_hi": np.nan})
+        rows.append(
+            {
+                "table": m.table,
+                "item": m.item,
+                "published": m.published,
+                "observed": raw,
+                "weighted": weighted,
+                "rep_mean": np.nan,
+                "rep_lo": np.nan,
+                "rep_hi": np.nan,
+            }
+        )
     if replicable and replicated:
-        shares = _replicate(f, [table.margins[i] for i in _margin_index(table, rows, replicable)],
-                            weight, {c: replicated[c][:, keep] for c in response_cols})
+        shares = _replicate(
+            f,
+            [table.margins[i] for i in _margin_index(table, rows, replicable)],
+            weight,
+            {c: replicated[c][:, keep] for c in response_cols},
+        )
         for k, i in enumerate(replicable):
             lo, hi = np.nanquantile(shares[:, k], QUANTILES)
-            rows[i].update(rep_mean=float(np.nanmean(shares[:, k])), rep_lo=float(lo),
-                           rep_hi=float(hi))
+            rows[i].update(
+                rep_mean=float(np.nanmean(shares[:, k])), rep_lo=float(lo), rep_hi=float(hi)
+            )
     return pd.DataFrame(rows), missing, note
 
 
@@ -163,8 +189,9 @@ def _margin_index(table: ReferenceTable, rows: list[dict], which: list[int]) -> 
     return [keys.index((rows[i]["table"], rows[i]["item"])) for i in which]
 
 
-def _replicate(f: pd.DataFrame, margins: list[Margin], weight: str | None,
-               cols: ResponseColumns) -> np.ndarray:
+def _replicate(
+    f: pd.DataFrame, margins: list[Margin], weight: str | None, cols: ResponseColumns
+) -> np.ndarray:
     """(sample, margin) shares on each replicate of the response columns."""
     g = f.copy()
     n_samples = next(iter(cols.values())).shape[0]

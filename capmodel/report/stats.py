@@ -45,8 +45,10 @@ def intervals(da: xr.DataArray, dim: str, labels: list[str] | None = None) -> li
     lo, hi = np.nanquantile(x, QUANTILES, axis=0)
     mean = np.nanmean(x, axis=0)
     names = labels if labels is not None else [str(c) for c in da[dim].values]
-    return [Interval(n, float(m), float(a), float(b))
-            for n, m, a, b in zip(names, mean, lo, hi, strict=True)]
+    return [
+        Interval(n, float(m), float(a), float(b))
+        for n, m, a, b in zip(names, mean, lo, hi, strict=True)
+    ]
 
 
 def heading(label: str) -> Interval:

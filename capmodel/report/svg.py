@@ -38,8 +38,9 @@ def text(label: object) -> str:
     return str(label).replace("$", r"\$")
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float],
-             **kw: Any) -> tuple[Figure, Any]:
+def subplots(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kw: Any
+) -> tuple[Figure, Any]:
     """A new figure and its axes (as ``pyplot.subplots``, without pyplot)."""
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, **kw)
@@ -53,7 +54,7 @@ def to_svg(fig: Figure) -> Markup:
     with matplotlib.rc_context({"svg.hashsalt": f"capmodel-{n}"}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     prefix = f"f{n}-"
     svg = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', svg)

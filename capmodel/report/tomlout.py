@@ -30,8 +30,11 @@ def _value(v: Any) -> str:
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_value(x) for x in v if x is not None) + "]"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{_key(str(k))} = {_value(x)}" for k, x in v.items()
-                               if x is not None) + "}"
+        return (
+            "{"
+            + ", ".join(f"{_key(str(k))} = {_value(x)}" for k, x in v.items() if x is not None)
+            + "}"
+        )
     return json.dumps(str(v), ensure_ascii=False)
 
 

@@ -43,8 +43,7 @@ def solve_increasing(f: Callable[[float], float], target: float, lo: float, hi: 
     f_lo, f_hi = f(lo) - target, f(hi) - target
     if not f_lo <= 0 <= f_hi:
         raise ValueError(
-            f"target {target} is outside [{f_lo + target:.4f}, {f_hi + target:.4f}] "
-            f"on [{lo}, {hi}]"
+            f"target {target} is outside [{f_lo + target:.4f}, {f_hi + target:.4f}] on [{lo}, {hi}]"
         )
     return float(brentq(lambda x: f(x) - target, lo, hi, xtol=1e-7))
 

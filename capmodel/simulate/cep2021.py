@@ -70,8 +70,13 @@ QUALIFICATION_LOGITS = {  # base logits + shift by age band
     "45_plus": {"below_bac": 0.4, "bac3_4": -0.2, "bac5plus": -0.2},
 }
 CSP_LOGITS = {  # base + shift by qualification
-    "base": {"employe": 0.0, "ouvrier": -0.6, "prof_intermediaire": -0.4, "cadre": -0.9,
-             "other": -2.2},
+    "base": {
+        "employe": 0.0,
+        "ouvrier": -0.6,
+        "prof_intermediaire": -0.4,
+        "cadre": -0.9,
+        "other": -2.2,
+    },
     "below_bac": {"ouvrier": 1.1, "cadre": -2.0, "prof_intermediaire": -0.8},
     "bac": {"ouvrier": 0.4, "cadre": -1.0},
     "bac3_4": {"ouvrier": -1.0, "prof_intermediaire": 0.6, "cadre": 1.0},
@@ -105,9 +110,10 @@ MOTIVES: dict[str, dict[str, object]] = {
     "motive_change": {"target": 0.37, "effects": {"age_band": {"under_26": 0.55, "45_plus": -0.1}}},
     "motive_funding": {
         "target": 0.25,
-        "effects": {"maturity": {"high": 0.5},
-                    "company_size": {"1_10": -0.3, "11_49": -0.15, "250_4999": 0.25,
-                                     "5000_plus": 0.3}},
+        "effects": {
+            "maturity": {"high": 0.5},
+            "company_size": {"1_10": -0.3, "11_49": -0.15, "250_4999": 0.25, "5000_plus": 0.3},
+        },
     },
     "motive_information": {"target": 0.25, "effects": {"maturity": {"medium": -0.2, "high": -0.6}}},
     "motive_step_back": {
@@ -165,12 +171,15 @@ SUPPORT_EFFECTS: dict[str, dict[str, object]] = {
 # --- capability: theta = sum_k s_k (beta_k + sum_c gamma_kc z_c) + sum_c delta_c z_c + a + e
 SUPPORT_EFFECT = {"information": 0.45, "reflection": 0.80, "referral": 0.20, "confidence": 0.75}
 CONVERSION = {  # gamma: which support is converted differently by which conversion factor
-    "information": {"csp": {"ouvrier": 0.10, "prof_intermediaire": -0.10, "cadre": -0.25,
-                            "other": 0.0}},
-    "reflection": {"qualification": {"bac": -0.15, "bac2": -0.30, "bac3_4": -0.45,
-                                     "bac5plus": -0.55}},
-    "referral": {"company_size": {"11_49": 0.05, "50_249": 0.10, "250_4999": 0.20,
-                                  "5000_plus": 0.30}},
+    "information": {
+        "csp": {"ouvrier": 0.10, "prof_intermediaire": -0.10, "cadre": -0.25, "other": 0.0}
+    },
+    "reflection": {
+        "qualification": {"bac": -0.15, "bac2": -0.30, "bac3_4": -0.45, "bac5plus": -0.55}
+    },
+    "referral": {
+        "company_size": {"11_49": 0.05, "50_249": 0.10, "250_4999": 0.20, "5000_plus": 0.30}
+    },
     "confidence": {"age_band": {"under_26": 0.35, "45_plus": -0.25}},
 }
 CAPABILITY_EFFECTS = {  # delta: conversion factors and confounders in capability
@@ -191,13 +200,31 @@ INDICATORS: dict[str, dict[str, object]] = {
 INDICATOR_MISSING_RATE = 0.02  # item non-response, completely at random
 
 # --- realisations (Q9): alpha calibrated at 6 months; rho scaled to the no-change share
-REALISATIONS = ("training", "occupation_change", "business_creation", "company_change",
-                "post_change", "sector_change")
-REALISATION_TARGETS = {"training": 0.30, "occupation_change": 0.14, "business_creation": 0.12,
-                       "company_change": 0.10, "post_change": 0.09, "sector_change": 0.08}
+REALISATIONS = (
+    "training",
+    "occupation_change",
+    "business_creation",
+    "company_change",
+    "post_change",
+    "sector_change",
+)
+REALISATION_TARGETS = {
+    "training": 0.30,
+    "occupation_change": 0.14,
+    "business_creation": 0.12,
+    "company_change": 0.10,
+    "post_change": 0.09,
+    "sector_change": 0.08,
+}
 NO_CHANGE_TARGET = 0.44
-CAPABILITY_LOADING = {"training": 0.60, "occupation_change": 0.55, "business_creation": 0.45,
-                      "company_change": 0.40, "post_change": 0.35, "sector_change": 0.45}
+CAPABILITY_LOADING = {
+    "training": 0.60,
+    "occupation_change": 0.55,
+    "business_creation": 0.45,
+    "company_change": 0.40,
+    "post_change": 0.35,
+    "sector_change": 0.45,
+}
 DIRECT_EFFECTS = {  # eta_rk: support -> realisation not through capability
     "training": {"referral": 0.50, "information": 0.10},
     "occupation_change": {"reflection": 0.20},
@@ -214,15 +241,25 @@ REALISATION_EFFECTS = {  # zeta_rc: conversion factors and confounders
     "post_change": {"motive_change": 0.50, "motive_levers": 0.30},
     "sector_change": {"motive_change": 0.40, "qualification": {"below_bac": 0.0, "bac5plus": -0.2}},
 }
-TIME_EFFECT = {"training": 0.50, "occupation_change": 0.45, "business_creation": 0.35,
-               "company_change": 0.40, "post_change": 0.40, "sector_change": 0.45}
+TIME_EFFECT = {
+    "training": 0.50,
+    "occupation_change": 0.45,
+    "business_creation": 0.35,
+    "company_change": 0.40,
+    "post_change": 0.40,
+    "sector_change": 0.45,
+}
 
 # --- Q5 complementary services; intercepts calibrated ---------------------------------
 SERVICES = {
-    "svc_training": {"target": 0.29, "effects": {"referral": 0.7, "motive_funding": 0.7,
-                                                 "theta": 0.2}},
-    "svc_skills_assessment": {"target": 0.11, "effects": {"referral": 0.7, "reflection": 0.4,
-                                                          "motive_project": 0.3}},
+    "svc_training": {
+        "target": 0.29,
+        "effects": {"referral": 0.7, "motive_funding": 0.7, "theta": 0.2},
+    },
+    "svc_skills_assessment": {
+        "target": 0.11,
+        "effects": {"referral": 0.7, "reflection": 0.4, "motive_project": 0.3},
+    },
     "svc_business_support": {"target": 0.08, "effects": {"referral": 0.6, "motive_business": 2.0}},
     "svc_immersion": {"target": 0.08, "effects": {"referral": 0.7, "motive_change": 0.6}},
 }
@@ -257,5 +294,4 @@ RESPONSE_EFFECTS = {
     "qualification": {"below_bac": -0.2, "bac3_4": 0.15, "bac5plus": 0.25},
     "company_size": {"250_4999": 0.15, "5000_plus": 0.25},
 }
-QUOTA_VARIABLES = ("sex", "age_band", "qualification", "company_size", "operator",
-                   "service_level")
+QUOTA_VARIABLES = ("sex", "age_band", "qualification", "company_size", "operator", "service_level")

@@ -17,8 +17,16 @@ from capmodel.simulate.generate import World, draw_world, group_effects
 from capmodel.simulate.scenarios import scenario as get_scenario
 from capmodel.simulate.survey import rake, select_respondents
 
-ADMIN_COLUMNS = ("operator", "region", "sex", "age_band", "qualification", "csp", "company_size",
-                 "service_level")
+ADMIN_COLUMNS = (
+    "operator",
+    "region",
+    "sex",
+    "age_band",
+    "qualification",
+    "csp",
+    "company_size",
+    "service_level",
+)
 ENTRY_COLUMNS = ("maturity", "autonomy")
 SERVICE_COLUMNS = tuple(S.SERVICES)
 MOTIVE_COLUMNS = tuple(S.MOTIVES)
@@ -57,8 +65,13 @@ def calibrated_intercepts(scenario: str = "cep2021") -> dict[str, float]:
     (cached)."""
     rng = np.random.default_rng(S.CALIBRATION_SEED)
     intercepts = Intercepts()
-    draw_world(rng, S.N_POPULATION, intercepts, (S.SURVEY_WAVE,),
-               group_effects(scenario=get_scenario(scenario).name))
+    draw_world(
+        rng,
+        S.N_POPULATION,
+        intercepts,
+        (S.SURVEY_WAVE,),
+        group_effects(scenario=get_scenario(scenario).name),
+    )
     return dict(intercepts.values)
 
 
@@ -80,8 +93,11 @@ def simulate(
     scen = get_scenario(scenario)
     n_pop = S.N_POPULATION if n_population is None else int(n_population)
     if n_survey is None:
-        n_sv = min(S.N_SURVEY, n_pop) if n_population is None else round(n_pop * S.N_SURVEY
-                                                                         / S.N_POPULATION)
+        n_sv = (
+            min(S.N_SURVEY, n_pop)
+            if n_population is None
+            else round(n_pop * S.N_SURVEY / S.N_POPULATION)
+        )
     else:
         n_sv = int(n_survey)
     if n_pop < 1:
@@ -94,8 +110,9 @@ def simulate(
     groups = group_effects(scenario=scen.name)
     world = draw_world(rng, n_pop, Intercepts(calibrated_intercepts(scen.name)), waves, groups)
     offset = scen.response_offset(groups["labour_market"], world.cols["region"])
-    respondents = select_respondents(rng, world.cols, world.levels, S.RESPONSE_EFFECTS, n_sv,
-                                     offset)
+    respondents = select_respondents(
+        rng, world.cols, world.levels, S.RESPONSE_EFFECTS, n_sv, offset
+    )
     weights = rake(
         {v: world.cols[v][respondents] for v in S.QUOTA_VARIABLES},
         {v: world.cols[v] for v in S.QUOTA_VARIABLES},
@@ -106,15 +123,18 @@ def simulate(
     population = _frame(world, ids, slice(None), ADMIN_COLUMNS)
     survey = _survey_frame(world, ids, respondents, weights, waves)
     persons = _persons_frame(world, ids, respondents, waves)
-    return Simulated(population, survey, cep2021_schema(survey), true_params(scen.name), persons,
-                     seed)
+    return Simulated(
+        population, survey, cep2021_schema(survey), true_params(scen.name), persons, seed
+    )
 
 
 def _categorical(world: World, name: str, codes: np.ndarray) -> pd.Categorical:
     levels = world.levels[name]
-    return pd.Categorical.from_codes(codes.astype(np.int64), categories=list(levels),
-                                     ordered=name in ("usefulness", "cap_orientation",
-                                                      "cap_confidence"))
+    return pd.Categorical.from_codes(
+        codes.astype(np.int64),
+        categories=list(levels),
+        ordered=name in ("usefulness", "cap_orientation", "cap_confidence"),
+    )
 
 
 def _frame(world: World, ids: np.ndarray, rows: Any, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -124,8 +144,9 @@ def _frame(world: World, ids: np.ndarray, rows: Any, columns: tuple[str, ...]) -
     return pd.DataFrame(data)
 
 
-def _survey_frame(world: World, ids: np.ndarray, rows: np.ndarray, weights: np.ndarray,
-                  waves: tuple[int, ...]) -> pd.DataFrame:
+def _survey_frame(
+    world: World, ids: np.ndarray, rows: np.ndarray, weights: np.ndarray, waves: tuple[int, ...]
+) -> pd.DataFrame:
     parts = []
     for wave in waves:
         df = _frame(world, ids, rows, ADMIN_COLUMNS + ENTRY_COLUMNS)
@@ -137,8 +158,9 @@ def _survey_frame(world: World, ids: np.ndarray, rows: np.ndarray, weights: np.n
             y = world.cols[f"{name}@{wave}"][rows]
             if spec["kind"] == "ordinal":
                 codes = np.where(np.isnan(y), -1, y).astype(np.int64)
-                df[name] = pd.Categorical.from_codes(codes, categories=list(world.levels[name]),
-                                                     ordered=True)
+                df[name] = pd.Categorical.from_codes(
+                    codes, categories=list(world.levels[name]), ordered=True
+                )
             else:
                 df[name] = pd.array(np.where(np.isnan(y), pd.NA, y), dtype="Int8")
         for r in S.REALISATIONS:
@@ -152,8 +174,9 @@ def _survey_frame(world: World, ids: np.ndarray, rows: np.ndarray, weights: np.n
     return out.sort_values(["person_id", "months_since_exit"], ignore_index=True)
 
 
-def _persons_frame(world: World, ids: np.ndarray, respondents: np.ndarray,
-                   waves: tuple[int, ...]) -> pd.DataFrame:
+def _persons_frame(
+    world: World, ids: np.ndarray, respondents: np.ndarray, waves: tuple[int, ...]
+) -> pd.DataFrame:
     in_survey = np.zeros(world.n, dtype=bool)
     in_survey[respondents] = True
     data: dict[str, Any] = {"person_id": ids, "in_survey": in_survey}
@@ -187,8 +210,10 @@ def true_params(scenario: str = "cep2021") -> dict[str, Any]:
     scale = cal["capability_loading_scale"]
 
     def table(effects: dict[str, object]) -> dict[str, object]:
-        return {c: (_effects_table(c, e) if isinstance(e, dict) else float(e))
-                for c, e in effects.items()}
+        return {
+            c: (_effects_table(c, e) if isinstance(e, dict) else float(e))
+            for c, e in effects.items()
+        }
 
     return {
         "scenario": scen.name,
@@ -198,13 +223,16 @@ def true_params(scenario: str = "cep2021") -> dict[str, Any]:
             "support_effect": dict(S.SUPPORT_EFFECT),
             "conversion": {k: table(v) for k, v in S.CONVERSION.items()},
             "effects": table(S.CAPABILITY_EFFECTS),
-            "operator_effect": dict(zip(S.OPERATORS, groups["operator_effect"].tolist(),
-                                        strict=True)),
+            "operator_effect": dict(
+                zip(S.OPERATORS, groups["operator_effect"].tolist(), strict=True)
+            ),
             "region_effect": dict(zip(regions, groups["region_effect"].tolist(), strict=True)),
             "residual_sd": 1.0,
         },
-        "measurement": {k: {kk: (list(vv) if isinstance(vv, tuple) else vv)
-                            for kk, vv in v.items()} for k, v in S.INDICATORS.items()},
+        "measurement": {
+            k: {kk: (list(vv) if isinstance(vv, tuple) else vv) for kk, vv in v.items()}
+            for k, v in S.INDICATORS.items()
+        },
         "realisations": {
             r: {
                 "intercept": cal[f"realisation:{r}"],
@@ -212,32 +240,36 @@ def true_params(scenario: str = "cep2021") -> dict[str, Any]:
                 "support_effect": {k: float(S.DIRECT_EFFECTS[r].get(k, 0.0)) for k in S.SUPPORTS},
                 "effects": table(S.REALISATION_EFFECTS[r]),
                 "time_effect": S.TIME_EFFECT[r],
-                "operator_effect": dict(zip(S.OPERATORS,
-                                            groups["realisation_operator_effect"][i].tolist(),
-                                            strict=True)),
-                "region_effect": dict(zip(regions, groups["realisation_region_effect"][i].tolist(),
-                                          strict=True)),
+                "operator_effect": dict(
+                    zip(S.OPERATORS, groups["realisation_operator_effect"][i].tolist(), strict=True)
+                ),
+                "region_effect": dict(
+                    zip(regions, groups["realisation_region_effect"][i].tolist(), strict=True)
+                ),
             }
             for i, r in enumerate(S.REALISATIONS)
         },
-        "group_sd": {"operator": S.SD_OPERATOR, "region": S.SD_REGION,
-                     "realisation_operator": S.SD_REAL_OPERATOR,
-                     "realisation_region": S.SD_REAL_REGION},
+        "group_sd": {
+            "operator": S.SD_OPERATOR,
+            "region": S.SD_REGION,
+            "realisation_operator": S.SD_REAL_OPERATOR,
+            "realisation_region": S.SD_REAL_REGION,
+        },
         "labour_market": {
             "sd": scen.labour_market_sd,
             "response_to_labour_market": scen.response_to_labour_market,
             "region_effect": dict(zip(regions, groups["labour_market"].tolist(), strict=True)),
             "note": "added to every realisation's region_effect above (already included there); "
-                    "survey response logit + response_to_labour_market * effect / sd",
+            "survey response logit + response_to_labour_market * effect / sd",
         },
         "survey_response": {c: dict(v) for c, v in S.RESPONSE_EFFECTS.items()},
         "quota_variables": list(S.QUOTA_VARIABLES),
         "calibrated_constants": cal,
         "notes": "theta = sum_k s_k (support_effect_k + conversion_k . z) + effects . z "
-                 "+ operator_effect + region_effect + e, e ~ N(0, 1); "
-                 "logit P(realisation) = intercept + capability_loading * theta "
-                 "+ support_effect . s + effects . z + operator_effect + region_effect "
-                 "+ time_effect * log(months / 6).",
+        "+ operator_effect + region_effect + e, e ~ N(0, 1); "
+        "logit P(realisation) = intercept + capability_loading * theta "
+        "+ support_effect . s + effects . z + operator_effect + region_effect "
+        "+ time_effect * log(months / 6).",
     }
 
 
@@ -257,26 +289,38 @@ def cep2021_schema(survey: pd.DataFrame | None = None) -> Schema:
     def cov(c: str) -> Covariate:
         return Covariate(c, "categorical", S.LEVELS[c], _reference(c))
 
-    ordinal_ind = [Indicator(k, "ordinal", S.LEVELS[k]) for k, v in S.INDICATORS.items()
-                   if v["kind"] == "ordinal"]
+    ordinal_ind = [
+        Indicator(k, "ordinal", S.LEVELS[k])
+        for k, v in S.INDICATORS.items()
+        if v["kind"] == "ordinal"
+    ]
     binary_ind = [Indicator(k, "binary") for k, v in S.INDICATORS.items() if v["kind"] == "binary"]
     return Schema(
         id="person_id",
         wave="months_since_exit",
         waves=(1, 6, 18),
         weight="weight",
-        groups=(Group("operator", levels=present("operator", S.OPERATORS)),
-                Group("region", within="operator",
-                      levels=present("region", tuple(r for r, _, _ in S.REGIONS)))),
+        groups=(
+            Group("operator", levels=present("operator", S.OPERATORS)),
+            Group(
+                "region",
+                within="operator",
+                levels=present("region", tuple(r for r, _, _ in S.REGIONS)),
+            ),
+        ),
         supports=S.SUPPORTS,
-        factors=tuple(cov(c) for c in ("sex", "age_band", "qualification", "csp", "company_size",
-                                       "service_level")),
+        factors=tuple(
+            cov(c)
+            for c in ("sex", "age_band", "qualification", "csp", "company_size", "service_level")
+        ),
         confounders=tuple(cov(c) for c in ENTRY_COLUMNS)
         + tuple(Covariate(m, "numeric") for m in MOTIVE_COLUMNS),
         indicators=tuple(ordinal_ind + binary_ind),
         realisations=S.REALISATIONS,
         extras=tuple(Extra(c, "binary") for c in SERVICE_COLUMNS)
-        + (Extra("usefulness", "ordinal", S.LEVELS["usefulness"]),
-           Extra("attribution", "binary"), Extra("decisive_test_failed", "binary")),
+        + (
+            Extra("usefulness", "ordinal", S.LEVELS["usefulness"]),
+            Extra("attribution", "binary"),
+            Extra("decisive_test_failed", "binary"),
+        ),
     )
-

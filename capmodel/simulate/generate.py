@@ -55,8 +55,7 @@ def _column_of_level(world: World, level: str) -> str:
     return hits[0]
 
 
-def group_effects(seed: int = S.PARAMETER_SEED, scenario: str = "cep2021"
-                  ) -> dict[str, np.ndarray]:
+def group_effects(seed: int = S.PARAMETER_SEED, scenario: str = "cep2021") -> dict[str, np.ndarray]:
     """Operator and region effects (capability and per realisation), drawn once and centred.
 
     Operator effects sum to zero; region effects sum to zero within each operator type. A
@@ -90,7 +89,10 @@ def group_effects(seed: int = S.PARAMETER_SEED, scenario: str = "cep2021"
 
 
 def draw_world(
-    rng: np.random.Generator, n: int, intercepts: Intercepts, waves: tuple[int, ...],
+    rng: np.random.Generator,
+    n: int,
+    intercepts: Intercepts,
+    waves: tuple[int, ...],
     groups: dict[str, np.ndarray] | None = None,
 ) -> World:
     """Draw a population of ``n`` beneficiaries with every latent and observed column
@@ -154,8 +156,9 @@ def _draw_supports(rng: np.random.Generator, w: World, intercepts: Intercepts) -
     )
     for k in S.SUPPORTS:
         eta = etas[k] + loading * engagement
-        w.cols[k] = bernoulli(rng, expit(eta + intercepts.logit(f"support:{k}", eta,
-                                                                 S.SUPPORT_TARGETS[k])))
+        w.cols[k] = bernoulli(
+            rng, expit(eta + intercepts.logit(f"support:{k}", eta, S.SUPPORT_TARGETS[k]))
+        )
 
 
 def capability_mean(w: World, supports: dict[str, np.ndarray], groups: dict) -> np.ndarray:
@@ -196,8 +199,14 @@ def _draw_indicators(rng: np.random.Generator, w: World) -> None:
 
 
 def realisation_logit(
-    w: World, r: str, theta: np.ndarray, supports: dict[str, np.ndarray], groups: dict,
-    alpha: float, rho_scale: float, months: int,
+    w: World,
+    r: str,
+    theta: np.ndarray,
+    supports: dict[str, np.ndarray],
+    groups: dict,
+    alpha: float,
+    rho_scale: float,
+    months: int,
 ) -> np.ndarray:
     """alpha_r + rho_r theta + eta_r.s + zeta_r.z + b_op + b_reg + tau_r log(t/6)."""
     i = S.REALISATIONS.index(r)
@@ -292,8 +301,11 @@ def _draw_survey_answers(rng: np.random.Generator, w: World, intercepts: Interce
         w.truth["necessary"] = w.truth[f"necessary@{wave}"]
         eta = w.lin(S.ATTRIBUTION_EFFECTS)
         changers = w.truth[f"any_obs@{wave}"] == 1
-        c = intercepts.logit("attribution", eta[changers], S.ATTRIBUTION_TARGET) if (
-            wave == six) else intercepts.values["attribution"]
+        c = (
+            intercepts.logit("attribution", eta[changers], S.ATTRIBUTION_TARGET)
+            if (wave == six)
+            else intercepts.values["attribution"]
+        )
         att = bernoulli(rng, expit(eta + c)).astype(np.float64)
         att[~changers] = np.nan
         w.cols[f"attribution@{wave}"] = att

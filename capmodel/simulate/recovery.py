@@ -10,15 +10,24 @@ import xarray as xr
 
 # posterior variable -> block of the recovery table
 BLOCKS = {
-    "support_effect": "structural", "conversion": "structural",
-    "capability_covariate": "structural", "operator_effect": "group effects",
-    "region_effect": "group effects", "loading": "measurement",
-    "indicator_intercept": "measurement", "realisation_intercept": "realisation",
-    "capability_loading": "realisation", "direct_effect": "realisation",
-    "realisation_covariate": "realisation", "time_effect": "realisation",
-    "operator_sd": "group scale", "region_sd": "group scale",
-    "realisation_operator_sd": "group scale", "realisation_region_sd": "group scale",
-    "realisation_operator_effect": "group effects", "realisation_region_effect": "group effects",
+    "support_effect": "structural",
+    "conversion": "structural",
+    "capability_covariate": "structural",
+    "operator_effect": "group effects",
+    "region_effect": "group effects",
+    "loading": "measurement",
+    "indicator_intercept": "measurement",
+    "realisation_intercept": "realisation",
+    "capability_loading": "realisation",
+    "direct_effect": "realisation",
+    "realisation_covariate": "realisation",
+    "time_effect": "realisation",
+    "operator_sd": "group scale",
+    "region_sd": "group scale",
+    "realisation_operator_sd": "group scale",
+    "realisation_region_sd": "group scale",
+    "realisation_operator_effect": "group effects",
+    "realisation_region_effect": "group effects",
 }
 
 
@@ -57,13 +66,20 @@ def true_values(params: dict[str, Any], posterior: xr.Dataset) -> dict[str, xr.D
         if name not in posterior:
             return
         da = posterior[name].isel(chain=0, draw=0, drop=True)
-        values = np.array([fn(*[str(da[d].values[i]) for d, i in zip(da.dims, ix, strict=True)])
-                           for ix in np.ndindex(*da.shape)], dtype=float).reshape(da.shape)
+        values = np.array(
+            [
+                fn(*[str(da[d].values[i]) for d, i in zip(da.dims, ix, strict=True)])
+                for ix in np.ndindex(*da.shape)
+            ],
+            dtype=float,
+        ).reshape(da.shape)
         out[name] = xr.DataArray(values, coords=da.coords, dims=da.dims)
 
     like("support_effect", lambda k: cap["support_effect"][k])
-    like("conversion", lambda t: _term_value(cap["conversion"][t.split(":", 1)[0]],
-                                             t.split(":", 1)[1]))
+    like(
+        "conversion",
+        lambda t: _term_value(cap["conversion"][t.split(":", 1)[0]], t.split(":", 1)[1]),
+    )
     like("capability_covariate", lambda t: _term_value(cap["effects"], t))
     like("operator_effect", lambda o: cap["operator_effect"][o])
     like("region_effect", lambda r: cap["region_effect"][r])
@@ -91,8 +107,9 @@ def true_values(params: dict[str, Any], posterior: xr.Dataset) -> dict[str, xr.D
     return out
 
 
-def recovery_table(posterior: xr.Dataset, truth: dict[str, xr.DataArray],
-                   prob: float = 0.9) -> pd.DataFrame:
+def recovery_table(
+    posterior: xr.Dataset, truth: dict[str, xr.DataArray], prob: float = 0.9
+) -> pd.DataFrame:
     """One row per scalar parameter: truth, posterior mean, equal-tailed interval, covered."""
     rows = []
     lo_q, hi_q = (1 - prob) / 2, 1 - (1 - prob) / 2
@@ -102,11 +119,24 @@ def recovery_table(posterior: xr.Dataset, truth: dict[str, xr.DataArray],
         hi = draws.quantile(hi_q, dim="sample")
         mean = draws.mean("sample")
         for ix in np.ndindex(*tv.shape):
-            label = name + ("[" + ", ".join(str(tv[d].values[i]) for d, i in
-                                             zip(tv.dims, ix, strict=True)) + "]" if ix else "")
+            label = name + (
+                "["
+                + ", ".join(str(tv[d].values[i]) for d, i in zip(tv.dims, ix, strict=True))
+                + "]"
+                if ix
+                else ""
+            )
             t = float(tv.values[ix])
             a, b = float(lo.values[ix]), float(hi.values[ix])
-            rows.append({"parameter": label, "block": block_of(name),
-                         "truth": t, "mean": float(mean.values[ix]), "lower": a, "upper": b,
-                         "covered": a <= t <= b})
+            rows.append(
+                {
+                    "parameter": label,
+                    "block": block_of(name),
+                    "truth": t,
+                    "mean": float(mean.values[ix]),
+                    "lower": a,
+                    "upper": b,
+                    "covered": a <= t <= b,
+                }
+            )
     return pd.DataFrame(rows)

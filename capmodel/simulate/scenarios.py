@@ -35,8 +35,7 @@ class Scenario:
     def regional(self) -> bool:
         return self.labour_market_sd > 0
 
-    def response_offset(self, labour_market: np.ndarray, region: np.ndarray
-                        ) -> np.ndarray | None:
+    def response_offset(self, labour_market: np.ndarray, region: np.ndarray) -> np.ndarray | None:
         """Survey-response logit offset of each person (``region``: codes into
         ``labour_market``), or None when response does not follow the labour market."""
         if not self.regional:
@@ -46,12 +45,15 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "cep2021": Scenario(
-        "cep2021", "the 2021-22 CEP for employed workers, calibrated to the published tables"),
+        "cep2021", "the 2021-22 CEP for employed workers, calibrated to the published tables"
+    ),
     "cep2021_regional": Scenario(
         "cep2021_regional",
         "cep2021 with regional labour markets (a shared region effect on every realisation, "
         "sd 0.4) and a survey whose response odds rise by exp(0.8) per sd of that effect",
-        labour_market_sd=0.4, response_to_labour_market=0.8),
+        labour_market_sd=0.4,
+        response_to_labour_market=0.8,
+    ),
 }
 
 

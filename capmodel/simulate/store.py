@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from capmodel.simulate.dataset import Simulated
 
 
-
 def write_simulated(sim: Simulated, out: Path, overwrite: bool = False) -> Path:
     """Write ``sim`` under ``out`` atomically; refuse an existing ``out`` unless ``overwrite``."""
     import capmodel
@@ -32,10 +31,12 @@ def write_simulated(sim: Simulated, out: Path, overwrite: bool = False) -> Path:
         sim.population.to_parquet(tmp / "population.parquet", index=False)
         sim.survey.to_parquet(tmp / "survey.parquet", index=False)
         sim.persons.to_parquet(tmp / "truth" / "persons.parquet", index=False)
-        (tmp / "schema.json").write_text(json.dumps(sim.schema.to_dict(), indent=2,
-                                                    ensure_ascii=False), encoding="utf-8")
+        (tmp / "schema.json").write_text(
+            json.dumps(sim.schema.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         (tmp / "truth" / "params.json").write_text(
-            json.dumps(sim.params, indent=2, ensure_ascii=False), encoding="utf-8")
+            json.dumps(sim.params, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
         manifest = {
             "scenario": sim.params.get("scenario"),

@@ -23,8 +23,10 @@ def summarise(sim: Simulated) -> str:
     ]
     table = margin_table(sv, pop)
     for row in table.itertuples():
-        lines.append(f"  {row.table:<26} {row.item[:42]:<42} {100 * row.published:5.1f} "
-                     f"{100 * row.weighted:6.1f}")
+        lines.append(
+            f"  {row.table:<26} {row.item[:42]:<42} {100 * row.published:5.1f} "
+            f"{100 * row.weighted:6.1f}"
+        )
     contrasts = contrast_table(sv)
     ok = int(contrasts["same_direction"].sum())
     lines.append(f"published subgroup contrasts reproduced in direction: {ok}/{len(contrasts)}")

@@ -53,9 +53,15 @@ class SampleTruth:
             if c in df:
                 w.cols[c] = df[c].to_numpy().astype(np.int16)
         persons = sim.persons.set_index("person_id").loc[df["person_id"]]
-        return cls(w, persons["e"].to_numpy(dtype=np.float64), df["person_id"].to_numpy(),
-                   df["weight"].to_numpy(dtype=np.float64), df, wave,
-                   str(sim.params.get("scenario", "cep2021")))
+        return cls(
+            w,
+            persons["e"].to_numpy(dtype=np.float64),
+            df["person_id"].to_numpy(),
+            df["weight"].to_numpy(dtype=np.float64),
+            df,
+            wave,
+            str(sim.params.get("scenario", "cep2021")),
+        )
 
     # ---------------------------------------------------------------- structure
     def supports(self, assignment: Assignment) -> dict[str, np.ndarray]:
@@ -71,23 +77,32 @@ class SampleTruth:
         return out
 
     def capability_mean(self, assignment: Assignment) -> np.ndarray:
-        return capability_mean(self.world, self.supports(assignment),
-                               group_effects(scenario=self.scenario))
+        return capability_mean(
+            self.world, self.supports(assignment), group_effects(scenario=self.scenario)
+        )
 
-    def probability(self, r: str, direct: Assignment, capability: Assignment | None = None
-                    ) -> np.ndarray:
+    def probability(
+        self, r: str, direct: Assignment, capability: Assignment | None = None
+    ) -> np.ndarray:
         """True pi_r with ``direct`` supports in the direct part and capability under
         ``capability`` (default: the same), person keeping e_i."""
         cal = calibrated_intercepts(self.scenario)
         theta = self.capability_mean(direct if capability is None else capability) + self.e
-        eta = realisation_logit(self.world, r, theta, self.supports(direct),
-                                group_effects(scenario=self.scenario),
-                                cal[f"realisation:{r}"], cal["capability_loading_scale"],
-                                self.wave)
+        eta = realisation_logit(
+            self.world,
+            r,
+            theta,
+            self.supports(direct),
+            group_effects(scenario=self.scenario),
+            cal[f"realisation:{r}"],
+            cal["capability_loading_scale"],
+            self.wave,
+        )
         return expit(eta)
 
-    def probabilities(self, direct: Assignment, capability: Assignment | None = None
-                      ) -> dict[str, np.ndarray]:
+    def probabilities(
+        self, direct: Assignment, capability: Assignment | None = None
+    ) -> dict[str, np.ndarray]:
         """pi_r for every realisation, and ``any_realisation`` = 1 - prod(1 - pi_r)."""
         out = {r: self.probability(r, direct, capability) for r in S.REALISATIONS}
         out["any_realisation"] = 1.0 - np.prod([1.0 - out[r] for r in S.REALISATIONS], axis=0)
@@ -100,27 +115,39 @@ class SampleTruth:
         return float(np.sum(w * x) / np.sum(w))
 
     # ---------------------------------------------------------------- estimands
-    def total_effect(self, treated: Assignment, control: Assignment, weighted: bool = False,
-                     mask: np.ndarray | None = None) -> dict[str, float]:
+    def total_effect(
+        self,
+        treated: Assignment,
+        control: Assignment,
+        weighted: bool = False,
+        mask: np.ndarray | None = None,
+    ) -> dict[str, float]:
         """Sample TE per outcome: mean pi(treated) - mean pi(control)."""
         p1, p0 = self.probabilities(treated), self.probabilities(control)
         return {r: self._mean(p1[r] - p0[r], weighted, mask) for r in p1}
 
-    def mediation(self, treated: Assignment, control: Assignment, weighted: bool = False
-                  ) -> dict[str, dict[str, float]]:
+    def mediation(
+        self, treated: Assignment, control: Assignment, weighted: bool = False
+    ) -> dict[str, dict[str, float]]:
         """Sample NDE, NIE, TE per outcome (estimands.md)."""
         p11 = self.probabilities(treated, treated)
         p10 = self.probabilities(treated, control)
         p00 = self.probabilities(control, control)
-        return {r: {"nde": self._mean(p10[r] - p00[r], weighted),
-                    "nie": self._mean(p11[r] - p10[r], weighted),
-                    "te": self._mean(p11[r] - p00[r], weighted)} for r in p11}
+        return {
+            r: {
+                "nde": self._mean(p10[r] - p00[r], weighted),
+                "nie": self._mean(p11[r] - p10[r], weighted),
+                "te": self._mean(p11[r] - p00[r], weighted),
+            }
+            for r in p11
+        }
 
     def conversion(self, support: str, factor: str, level: str) -> float:
         """True CE: mean of m(s_k=1) - m(s_k=0) with ``factor`` set to ``level`` for everyone."""
         saved = self.world.cols[factor]
-        self.world.cols[factor] = np.full(self.world.n, self.world.levels[factor].index(level),
-                                          dtype=np.int16)
+        self.world.cols[factor] = np.full(
+            self.world.n, self.world.levels[factor].index(level), dtype=np.int16
+        )
         try:
             diff = self.capability_mean({support: 1}) - self.capability_mean({support: 0})
         finally:
@@ -144,8 +171,7 @@ class SampleTruth:
     def necessity_share(self, weighted: bool = False, mask: np.ndarray | None = None) -> float:
         """Share attributable among changers: mean PN_i over respondents with a change."""
         changers = (self.observed_any() == 1).astype(float)
-        return self._mean(self.necessity(), weighted,
-                          changers if mask is None else changers * mask)
+        return self._mean(self.necessity(), weighted, changers if mask is None else changers * mask)
 
     def realised_necessity(self, sim: Simulated, weighted: bool = False) -> float:
         """Realised share of changers who had no change at all in the no-CEP world."""
@@ -162,8 +188,9 @@ class SampleTruth:
         from capmodel.effects.pathways import classify
 
         f = self.frame["decisive_test_failed"].to_numpy() if failed is None else failed
-        return classify(self.gain()[None, :], self.observed_any().astype(float),
-                        f.astype(float), tau)[0]
+        return classify(
+            self.gain()[None, :], self.observed_any().astype(float), f.astype(float), tau
+        )[0]
 
 
 def population_margins(sim: Simulated, wave: int = S.SURVEY_WAVE) -> dict[str, float]:
@@ -187,12 +214,17 @@ def population_cep_effect(sim: Simulated, wave: int = S.SURVEY_WAVE) -> dict[str
     return out
 
 
-def population_pathway_shares(sim: Simulated, tau: float = 0.5, wave: int = S.SURVEY_WAVE,
-                              respondents: bool = False) -> dict[int, float]:
+def population_pathway_shares(
+    sim: Simulated, tau: float = 0.5, wave: int = S.SURVEY_WAVE, respondents: bool = False
+) -> dict[int, float]:
     """True shares of pathway types 1-4 (true capability gain >= ``tau`` or not, realised change
     or not) in the whole simulated population, or among the survey respondents."""
     p = sim.persons[sim.persons["in_survey"]] if respondents else sim.persons
     high = p["gain"].to_numpy() >= tau
     changed = p[f"any_obs__m{wave}"].to_numpy() == 1
-    return {1: float(np.mean(changed & ~high)), 2: float(np.mean(changed & high)),
-            3: float(np.mean(~changed & high)), 4: float(np.mean(~changed & ~high))}
+    return {
+        1: float(np.mean(changed & ~high)),
+        2: float(np.mean(changed & high)),
+        3: float(np.mean(~changed & high)),
+        4: float(np.mean(~changed & ~high)),
+    }

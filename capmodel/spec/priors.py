@@ -83,20 +83,23 @@ def parse_prior(name: str, value: Any) -> Prior:
     if name not in DEFAULT_PRIORS:
         raise SchemaError(f"{where}: unknown parameter group; allowed: {sorted(DEFAULT_PRIORS)}")
     if not isinstance(value, dict) or "dist" not in value:
-        raise SchemaError(f"{where}: expected a table like {{dist = \"normal\", mu = 0, "
-                          f"sigma = 1}}, got {value!r}")
+        raise SchemaError(
+            f'{where}: expected a table like {{dist = "normal", mu = 0, sigma = 1}}, got {value!r}'
+        )
     family = value["dist"]
     if family not in FAMILIES:
-        raise SchemaError(f"{where}.dist = {family!r} is not allowed; expected one of "
-                          f"{sorted(FAMILIES)}")
+        raise SchemaError(
+            f"{where}.dist = {family!r} is not allowed; expected one of {sorted(FAMILIES)}"
+        )
     names, positive = FAMILIES[family]
     if DEFAULT_PRIORS[name][1] and not positive:
         allowed = sorted(f for f, (_, pos) in FAMILIES.items() if pos)
         raise SchemaError(f"{where}: this parameter is positive; dist must be one of {allowed}")
     given = {k: v for k, v in value.items() if k != "dist"}
     if set(given) != set(names):
-        raise SchemaError(f"{where}: dist {family!r} takes parameters {list(names)}, "
-                          f"got {sorted(given)}")
+        raise SchemaError(
+            f"{where}: dist {family!r} takes parameters {list(names)}, got {sorted(given)}"
+        )
     params = []
     for k in names:
         v = given[k]

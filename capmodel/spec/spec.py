@@ -20,8 +20,19 @@ RESIDUALS = ("sampled", "integrated")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 ADAPTATIONS = ("diag", "low_rank")
 
-_TOP = {"name", "description", "schema", "model", "capability", "measurement", "realisations",
-        "groups", "priors", "likelihood", "sampling"}
+_TOP = {
+    "name",
+    "description",
+    "schema",
+    "model",
+    "capability",
+    "measurement",
+    "realisations",
+    "groups",
+    "priors",
+    "likelihood",
+    "sampling",
+}
 _SECTIONS: dict[str, set[str]] = {
     "model": {"latent_capability", "confounders", "capability_residual", "quadrature_nodes"},
     "capability": {"supports", "factors", "conversion"},
@@ -29,8 +40,16 @@ _SECTIONS: dict[str, set[str]] = {
     "realisations": {"outcomes", "direct_effects", "factors", "time"},
     "groups": {"columns", "structure", "interaction", "parameterisation", "varying_slopes", "in"},
     "likelihood": {"weighted"},
-    "sampling": {"draws", "tune", "chains", "target_accept", "sampler", "seed", "max_treedepth",
-                 "adaptation"},
+    "sampling": {
+        "draws",
+        "tune",
+        "chains",
+        "target_accept",
+        "sampler",
+        "seed",
+        "max_treedepth",
+        "adaptation",
+    },
 }
 
 
@@ -154,8 +173,9 @@ def spec_with(spec: Spec, changes: dict[str, Any]) -> Spec:
     return spec_from_dict(raw)
 
 
-def spec_from_dict(raw: dict[str, Any], base: Path = Path("."),
-                   schema: Schema | None = None) -> Spec:
+def spec_from_dict(
+    raw: dict[str, Any], base: Path = Path("."), schema: Schema | None = None
+) -> Spec:
     """Validate a spec given as a dict (as read from TOML)."""
     _keys("spec", raw, _TOP)
     for section, allowed in _SECTIONS.items():
@@ -178,74 +198,128 @@ def spec_from_dict(raw: dict[str, Any], base: Path = Path("."),
     factors = [c.column for c in schema.factors]
     covariates = [c.column for c in schema.covariates()]
     latent = _bool("model.latent_capability", model.get("latent_capability", True))
-    residual = _choice("model.capability_residual", model.get("capability_residual", "sampled"),
-                       RESIDUALS)
+    residual = _choice(
+        "model.capability_residual", model.get("capability_residual", "sampled"), RESIDUALS
+    )
     nodes = model.get("quadrature_nodes", 15)
     if isinstance(nodes, bool) or not isinstance(nodes, int) or not 3 <= nodes <= 101:
-        raise SchemaError(f"model.quadrature_nodes = {nodes!r} is not allowed; expected an "
-                          "integer from 3 to 101 (default 15)")
-    confounders = _names("model.confounders", model.get("confounders",
-                                                         [c.column for c in schema.confounders]),
-                         covariates, "covariates (schema factors or confounders)")
-    supports = _names("capability.supports", cap.get("supports", list(schema.supports)),
-                      list(schema.supports), "schema supports")
-    cap_factors = _names("capability.factors", cap.get("factors", factors), covariates,
-                         "covariates (schema factors or confounders)")
+        raise SchemaError(
+            f"model.quadrature_nodes = {nodes!r} is not allowed; expected an "
+            "integer from 3 to 101 (default 15)"
+        )
+    confounders = _names(
+        "model.confounders",
+        model.get("confounders", [c.column for c in schema.confounders]),
+        covariates,
+        "covariates (schema factors or confounders)",
+    )
+    supports = _names(
+        "capability.supports",
+        cap.get("supports", list(schema.supports)),
+        list(schema.supports),
+        "schema supports",
+    )
+    cap_factors = _names(
+        "capability.factors",
+        cap.get("factors", factors),
+        covariates,
+        "covariates (schema factors or confounders)",
+    )
     conversion_raw = cap.get("conversion", {})
     if not isinstance(conversion_raw, dict):
         raise SchemaError("[capability.conversion] must be a table: support = [factors...]")
     conversion = []
     for k, fs in conversion_raw.items():
         if k not in supports:
-            raise SchemaError(f"capability.conversion.{k}: {k!r} is not one of the model's "
-                              f"supports {supports}")
-        conversion.append((k, _names(f"capability.conversion.{k}", fs, covariates,
-                                     "covariates (schema factors or confounders)")))
-    indicators = _names("measurement.indicators",
-                        meas.get("indicators", [i.column for i in schema.indicators]),
-                        [i.column for i in schema.indicators], "schema indicators")
+            raise SchemaError(
+                f"capability.conversion.{k}: {k!r} is not one of the model's supports {supports}"
+            )
+        conversion.append(
+            (
+                k,
+                _names(
+                    f"capability.conversion.{k}",
+                    fs,
+                    covariates,
+                    "covariates (schema factors or confounders)",
+                ),
+            )
+        )
+    indicators = _names(
+        "measurement.indicators",
+        meas.get("indicators", [i.column for i in schema.indicators]),
+        [i.column for i in schema.indicators],
+        "schema indicators",
+    )
     if latent and not indicators:
-        raise SchemaError("measurement.indicators: a latent capability needs at least one "
-                          "indicator (or set model.latent_capability = false)")
+        raise SchemaError(
+            "measurement.indicators: a latent capability needs at least one "
+            "indicator (or set model.latent_capability = false)"
+        )
     if latent and not supports:
         raise SchemaError("capability.supports: a latent capability model needs supports")
-    realisations = _names("realisations.outcomes", real.get("outcomes", list(schema.realisations)),
-                          list(schema.realisations), "schema realisations")
+    realisations = _names(
+        "realisations.outcomes",
+        real.get("outcomes", list(schema.realisations)),
+        list(schema.realisations),
+        "schema realisations",
+    )
     if not realisations and not latent:
-        raise SchemaError("realisations.outcomes: a model without latent capability needs "
-                          "at least one realisation")
+        raise SchemaError(
+            "realisations.outcomes: a model without latent capability needs "
+            "at least one realisation"
+        )
     default_direct = list(schema.supports) if not latent else list(supports)
-    direct = _names("realisations.direct_effects", real.get("direct_effects", default_direct),
-                    list(schema.supports), "schema supports")
-    real_factors = _names("realisations.factors", real.get("factors", factors), covariates,
-                          "covariates (schema factors or confounders)")
+    direct = _names(
+        "realisations.direct_effects",
+        real.get("direct_effects", default_direct),
+        list(schema.supports),
+        "schema supports",
+    )
+    real_factors = _names(
+        "realisations.factors",
+        real.get("factors", factors),
+        covariates,
+        "covariates (schema factors or confounders)",
+    )
     time = real.get("time", "auto")
     if time not in ("auto", True, False):
-        raise SchemaError(f"realisations.time = {time!r} is not allowed; expected one of "
-                          "['auto', true, false]")
-    groups = _names("groups.columns", grp.get("columns", [g.column for g in schema.groups]),
-                    [g.column for g in schema.groups], "schema groups")
-    structure = _choice("groups.structure", grp.get("structure", "nested"),
-                        ("nested", "crossed"))
+        raise SchemaError(
+            f"realisations.time = {time!r} is not allowed; expected one of ['auto', true, false]"
+        )
+    groups = _names(
+        "groups.columns",
+        grp.get("columns", [g.column for g in schema.groups]),
+        [g.column for g in schema.groups],
+        "schema groups",
+    )
+    structure = _choice("groups.structure", grp.get("structure", "nested"), ("nested", "crossed"))
     interaction = _bool("groups.interaction", grp.get("interaction", False))
     if interaction and structure != "crossed":
         raise SchemaError("groups.interaction = true needs groups.structure = 'crossed'")
-    groups_in = _names("groups.in", grp.get("in", ["capability", "realisations"]),
-                       ["capability", "realisations"], "equations")
+    groups_in = _names(
+        "groups.in",
+        grp.get("in", ["capability", "realisations"]),
+        ["capability", "realisations"],
+        "equations",
+    )
     param_raw = grp.get("parameterisation", "auto")
     if isinstance(param_raw, str):
         param_raw = {g: param_raw for g in groups}
     if not isinstance(param_raw, dict):
-        raise SchemaError("groups.parameterisation: expected 'auto'/'centred'/'noncentred' or a "
-                          "table group = value")
+        raise SchemaError(
+            "groups.parameterisation: expected 'auto'/'centred'/'noncentred' or a "
+            "table group = value"
+        )
     parameterisation = []
     for g, v in param_raw.items():
         if g not in groups and g.removeprefix("realisation_") not in groups:
-            raise SchemaError(f"groups.parameterisation.{g}: {g!r} is not one of the groups "
-                              f"{groups} (or 'realisation_<group>' for a group's effects in "
-                              "the realisation equations only)")
-        parameterisation.append((g, _choice(f"groups.parameterisation.{g}", v,
-                                            PARAMETERISATIONS)))
+            raise SchemaError(
+                f"groups.parameterisation.{g}: {g!r} is not one of the groups "
+                f"{groups} (or 'realisation_<group>' for a group's effects in "
+                "the realisation equations only)"
+            )
+        parameterisation.append((g, _choice(f"groups.parameterisation.{g}", v, PARAMETERISATIONS)))
     slopes_raw = grp.get("varying_slopes", {})
     if not isinstance(slopes_raw, dict):
         raise SchemaError("[groups.varying_slopes] must be a table: group = [supports...]")
@@ -254,8 +328,10 @@ def spec_from_dict(raw: dict[str, Any], base: Path = Path("."),
         if g not in groups:
             raise SchemaError(f"groups.varying_slopes.{g}: {g!r} is not one of the groups {groups}")
         if not latent:
-            raise SchemaError("groups.varying_slopes: varying slopes of supports on capability "
-                              "need a latent capability model")
+            raise SchemaError(
+                "groups.varying_slopes: varying slopes of supports on capability "
+                "need a latent capability model"
+            )
         slopes.append((g, _names(f"groups.varying_slopes.{g}", ks, supports, "model supports")))
     priors_raw = raw.get("priors", {})
     if not isinstance(priors_raw, dict):
@@ -270,16 +346,30 @@ def spec_from_dict(raw: dict[str, Any], base: Path = Path("."),
         raise SchemaError(f"name must be a non-empty string, got {name!r}")
     source = {k: v for k, v in raw.items() if k != "schema"}
     return Spec(
-        name=name, schema=schema, description=str(raw.get("description", "")), latent=latent,
-        residual=residual, quadrature_nodes=nodes,
-        confounders=tuple(confounders), supports=tuple(supports),
-        capability_factors=tuple(cap_factors), conversion=tuple(conversion),
-        indicators=tuple(indicators) if latent else (), realisations=tuple(realisations),
-        direct_effects=tuple(direct), realisation_factors=tuple(real_factors),
+        name=name,
+        schema=schema,
+        description=str(raw.get("description", "")),
+        latent=latent,
+        residual=residual,
+        quadrature_nodes=nodes,
+        confounders=tuple(confounders),
+        supports=tuple(supports),
+        capability_factors=tuple(cap_factors),
+        conversion=tuple(conversion),
+        indicators=tuple(indicators) if latent else (),
+        realisations=tuple(realisations),
+        direct_effects=tuple(direct),
+        realisation_factors=tuple(real_factors),
         time=time if isinstance(time, str) else ("yes" if time else "no"),
-        groups=tuple(groups), group_structure=structure, interaction=interaction,
-        groups_in=tuple(groups_in), parameterisation=tuple(parameterisation),
-        varying_slopes=tuple(slopes), priors=priors, weighted=weighted, sampling=sampling,
+        groups=tuple(groups),
+        group_structure=structure,
+        interaction=interaction,
+        groups_in=tuple(groups_in),
+        parameterisation=tuple(parameterisation),
+        varying_slopes=tuple(slopes),
+        priors=priors,
+        weighted=weighted,
+        sampling=sampling,
         source=source,
     )
 
@@ -290,8 +380,10 @@ def _sampling(d: dict[str, Any]) -> Sampling:
         if key in d:
             v = d[key]
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if key == "seed" else 1):
-                raise SchemaError(f"sampling.{key} must be a whole number >= "
-                                  f"{0 if key == 'seed' else 1}, got {v!r}")
+                raise SchemaError(
+                    f"sampling.{key} must be a whole number >= "
+                    f"{0 if key == 'seed' else 1}, got {v!r}"
+                )
             kw[key] = v
     if "target_accept" in d:
         v = d["target_accept"]
