@@ -25,19 +25,21 @@ demo: $(STAMP)
 	  if [ $$status -eq 0 ] || [ $$status -eq 3 ]; then \
 	    $(PY) -m capmodel report $(OUT)/capability || exit 1; fi; exit $$status
 
-## test: lint (ruff check and format) + the test suite
+## test: lint (ruff check and format, the layering contracts) + the test suite
 test: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits
 	$(PY) -m ruff format --check capmodel tests benchmarks fits
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits
 	$(PY) -m ruff format --check capmodel tests benchmarks fits
+	$(VENV)/bin/lint-imports
 
 ## calibration-table: rewrite the target-vs-simulated table in docs/data.md
 calibration-table: $(STAMP)
-	$(PY) -m capmodel.simulate.calibration_table --seeds 1 2 3 --write docs/data.md
+	$(PY) -m capmodel.validation.calibration_table --seeds 1 2 3 --write docs/data.md
 
 ## bench: the measurements behind docs/benchmarks.md, each written to its own file under
 ## docs/bench/ with its command, machine and versions (hours on 2 cores; BENCH_SEEDS and

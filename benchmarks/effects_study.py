@@ -1,6 +1,6 @@
 """Effects validation study: fit the reference capability model to simulated cep2021 surveys
 with several seeds and check the effect estimates against the simulator's true potential
-outcomes (capmodel.simulate.truth_effects) and the true population margins.
+outcomes (capmodel.validation.truth_effects) and the true population margins.
 
     python benchmarks/effects_study.py --seeds 1 2 3 --fits /tmp/study-fits \\
         --write docs/validation.md                                      # full size
@@ -28,13 +28,13 @@ import pandas as pd
 from study_fits import add_common_options, command_tail, replace_block, study_fit
 
 import capmodel.effects as fx
-from capmodel.simulate.truth_effects import (
+from capmodel.spec import load_spec
+from capmodel.validation.truth_effects import (
     SampleTruth,
     population_cep_effect,
     population_margins,
     population_pathway_shares,
 )
-from capmodel.spec import load_spec
 
 
 def _pair(contrast: str):

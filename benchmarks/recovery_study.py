@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 from study_fits import add_common_options, command_tail, replace_block, study_fit
 
-from capmodel.simulate.recovery import recovery_table, true_values
 from capmodel.spec import load_spec
+from capmodel.validation.recovery import recovery_table, true_values
 
 
 def main() -> int:

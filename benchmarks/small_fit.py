@@ -11,8 +11,8 @@ import json
 
 from capmodel.fitting import fit
 from capmodel.simulate import simulate
-from capmodel.simulate.recovery import recovery_table, true_values
 from capmodel.spec import load_spec
+from capmodel.validation.recovery import recovery_table, true_values
 
 p = argparse.ArgumentParser()
 p.add_argument("--seed", type=int, default=21)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from capmodel.data import load_data
-from capmodel.fitting import Fit, fit
-from capmodel.fitting.store import load_fit
+from capmodel.fitting import Fit, fit, load_fit
 from capmodel.simulate import Simulated, simulate
 from capmodel.spec import Spec
 

@@ -1,7 +1,8 @@
 """capmodel: Bayesian capability-approach models for evaluating career guidance (CEP).
 
 The layout follows the work: data -> spec -> model -> fit -> effects -> report.
-``capmodel.fit``, ``capmodel.load`` and ``capmodel.load_spec`` import PyMC on first use.
+``capmodel.fit``, ``capmodel.load``, ``capmodel.load_spec`` and ``capmodel.write_report(fit, path)``
+import PyMC on first use.
 """
 
 from typing import Any
@@ -16,10 +17,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "fit": ("capmodel.fitting.fit", "fit"),
     "Fit": ("capmodel.fitting.fit", "Fit"),
-    "load": ("capmodel.fitting.store", "load_fit"),
-    "load_fit": ("capmodel.fitting.store", "load_fit"),
+    "load": ("capmodel.fitting.fit", "load_fit"),
+    "load_fit": ("capmodel.fitting.fit", "load_fit"),
     "Spec": ("capmodel.spec.spec", "Spec"),
     "load_spec": ("capmodel.spec.spec", "load_spec"),
+    "write_report": ("capmodel.report", "report"),
 }
 
 
@@ -46,4 +48,5 @@ __all__ = [
     "load",
     "load_fit",
     "load_spec",
+    "write_report",
 ]

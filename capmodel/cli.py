@@ -237,7 +237,7 @@ REPORT_HELP = """Write the HTML posterior report of a saved fit (docs/report.md)
 One self-contained file (figures inline, no request to any other host), written atomically to
 FIT/report.html unless --out is given: run, convergence, model graph, measurement, capability,
 realisations, groups, causal effects, posterior predictive checks and published figures, with
-90% equal-tailed intervals throughout. Python: capmodel.load(FIT).report(PATH).
+90% equal-tailed intervals throughout. Python: capmodel.write_report(capmodel.load(FIT), PATH).
 """
 
 COMPARE_HELP = """Compare saved fits by PSIS-LOO over persons and write an HTML page.

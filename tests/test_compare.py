@@ -158,12 +158,11 @@ def test_person_log_likelihood_of_the_realisations_alone(small_fit):
 def test_person_log_likelihood_without_a_latent_capability(sim):
     """A realisations-only model's per-person log-likelihood (for LOO) is the sum of its
     persons' Bernoulli terms, checked against the generative model's observed variable."""
-    from types import SimpleNamespace
-
     import pymc as pm
     import xarray as xr
 
     from capmodel.data import load_data
+    from capmodel.fitting import Fit
     from capmodel.fitting.loglik import person_log_likelihood
     from capmodel.model import build_design, build_model
     from capmodel.spec import load_spec
@@ -188,7 +187,7 @@ def test_person_log_likelihood_without_a_latent_capability(sim):
         return named if len(named) == ndim else tuple(f"{name}_{i}" for i in range(ndim))
 
     post = xr.Dataset({k: (("chain", "draw", *dims(k, v.ndim - 2)), v) for k, v in values.items()})
-    fake = SimpleNamespace(spec=spec, data=data.dataset, posterior=post)
+    fake = Fit(xr.DataTree.from_dict({"posterior": post, "data": data.dataset}), spec)
     ll = person_log_likelihood(fake, draws=None)
     terms = pm.compute_log_likelihood(
         xr.DataTree.from_dict({"posterior": post}), model=model, progressbar=False

@@ -37,5 +37,5 @@ def test_every_problem_code_is_documented():
 def test_calibration_table_is_in_the_docs():
     text = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
     block = text.split("<!-- calibration:start -->")[1].split("<!-- calibration:end -->")[0]
-    assert "python -m capmodel.simulate.calibration_table" in block
+    assert "python -m capmodel.validation.calibration_table" in block
     assert block.count("| Q9 change since the CEP |") == 7

@@ -24,13 +24,13 @@ from capmodel.effects.params import posterior_params, select_draws
 from capmodel.effects.pathways import classify
 from capmodel.effects.units import EffectsError, sample_units
 from capmodel.model import build_design, build_model
-from capmodel.simulate.truth_effects import (
+from capmodel.spec import load_spec
+from capmodel.validation.truth_effects import (
     SampleTruth,
     population_cep_effect,
     population_margins,
     population_pathway_shares,
 )
-from capmodel.spec import load_spec
 
 SUPPORTS = ("information", "reflection", "referral", "confidence")
 

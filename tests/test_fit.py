@@ -18,7 +18,7 @@ import capmodel.effects
 import capmodel.fitting
 from capmodel.cli import main
 from capmodel.fitting import FitFileError, load_fit
-from capmodel.simulate.recovery import recovery_table, true_values
+from capmodel.validation.recovery import recovery_table, true_values
 
 # the fixtures sim, spec and small_fit (seed 5, SETTINGS) are shared by the session
 

@@ -32,8 +32,8 @@ def regional_mrp():
     from capmodel.data import load_data
     from capmodel.fitting import fit
     from capmodel.simulate import simulate
-    from capmodel.simulate.truth_effects import population_margins
     from capmodel.spec import load_spec
+    from capmodel.validation.truth_effects import population_margins
 
     sim = simulate("cep2021_regional", seed=1)
     spec = load_spec(ROOT / "models" / "realisations.toml")

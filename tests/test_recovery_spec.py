@@ -1,5 +1,5 @@
 """Parameter recovery for models/realisations.toml (no latent capability): the truth is one
-prior draw of the spec's own model (capmodel.simulate.from_spec), on the small cep2021 survey's
+prior draw of the spec's own model (capmodel.validation.from_spec), on the small cep2021 survey's
 supports, covariates and groups."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def realisations_recovery(sim):
     from capmodel.data import load_data
     from capmodel.fitting import fit
-    from capmodel.simulate.from_spec import simulate_from_spec
     from capmodel.spec import load_spec
+    from capmodel.validation.from_spec import simulate_from_spec
 
     spec = load_spec(ROOT / "models" / "realisations.toml")
     data = load_data(sim.survey, spec.schema)
@@ -43,7 +43,7 @@ def test_simulated_responses_keep_the_data_layout(realisations_recovery):
 
 
 def test_realisations_model_recovers_its_parameters(realisations_recovery):
-    from capmodel.simulate.recovery import recovery_table
+    from capmodel.validation.recovery import recovery_table
 
     _, s, f = realisations_recovery
     assert f.diagnostics.divergences == 0 and f.diagnostics.max_rhat < 1.05

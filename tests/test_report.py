@@ -19,6 +19,7 @@ import pytest
 import xarray as xr
 from markupsafe import escape
 
+import capmodel
 from capmodel.report import build_page, report
 from capmodel.report.convergence import divergence_table
 from capmodel.report.fitreport import SECTIONS
@@ -157,7 +158,7 @@ def test_convergence_and_run_sections_say_what_the_manifest_says(small_fit, html
 
 
 def test_published_section_matches_the_published_margins(small_fit, sim, html):
-    from capmodel.simulate.targets import margin_table
+    from capmodel.reference.published import margin_table
 
     pub = _section(html, "published")
     expected = margin_table(sim.survey)
@@ -270,7 +271,7 @@ def test_cli_report_and_fit_report(saved_small_fit, small_fit, tmp_path, monkeyp
     out = saved_small_fit / "report.html"
     assert f"report written to {out}" in capsys.readouterr().out
     assert '<section id="run">' in out.read_text(encoding="utf-8")
-    assert small_fit.report(tmp_path / "x").name == "report.html"
+    assert capmodel.write_report(small_fit, tmp_path / "x").name == "report.html"
     with pytest.raises(ValueError, match="unknown report sections"):
         build_page(small_fit, include=("nope",))
 
@@ -466,3 +467,24 @@ def test_a_model_without_latent_capability(small_fit):
     groups = _section(html, "groups")
     assert "region: effect on each realisation" in groups
     assert "effect on capability" not in groups
+
+
+def test_report_and_verdict_show_arviz_numbers(small_fit):
+    """Every R-hat and ESS of the report's convergence table is az.summary's for the same
+    parameter, and the verdict's minima are those of the same table (one source)."""
+    import arviz as az
+
+    from capmodel.fitting.diagnostics import diagnose
+    from capmodel.report.convergence import parameter_table
+
+    post = small_fit.posterior
+    table = parameter_table(post).set_index("parameter")
+    ref = az.summary(small_fit.idata, kind="diagnostics", round_to="none")
+    ref = ref.loc[table.index]
+    np.testing.assert_allclose(table["rhat"], ref["r_hat"], rtol=1e-12)
+    np.testing.assert_allclose(table["ess_bulk"], ref["ess_bulk"], rtol=1e-12)
+    np.testing.assert_allclose(table["ess_tail"], ref["ess_tail"], rtol=1e-12)
+    d = diagnose(small_fit.idata)
+    if not any("person" in post[v].dims for v in post.data_vars):
+        assert d.min_ess_tail == pytest.approx(table["ess_tail"].min(), rel=1e-12)
+        assert d.max_rhat == pytest.approx(table["rhat"].max(), rel=1e-12)

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from capmodel.reference.published import REALISATIONS
 from capmodel.simulate import simulate
 from capmodel.simulate.scenarios import SCENARIOS, scenario
-from capmodel.simulate.targets import REALISATIONS
-from capmodel.simulate.truth_effects import SampleTruth
+from capmodel.validation.truth_effects import SampleTruth
 
 N = 40_000
 

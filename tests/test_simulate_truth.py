@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from capmodel.reference.published import REALISATIONS, SUPPORTS
 from capmodel.simulate import simulate
-from capmodel.simulate.targets import REALISATIONS, SUPPORTS
 
 N = 30_000
 

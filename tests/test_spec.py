@@ -153,3 +153,25 @@ def test_spec_with_changes_keys_and_validates():
         spec_with(base, {"draws": 10})
     with pytest.raises(SchemaError):
         spec_with(base, {"sampling.sampler": "stan"})
+
+
+def test_spec_errors_are_spec_errors_and_the_spec_layer_is_pymc_free(tmp_path):
+    import subprocess
+    import sys
+
+    from capmodel.spec import SpecError
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = 'x'\n[capability]\nsupports = 'not a list'\n", encoding="utf-8")
+    with pytest.raises(SpecError):
+        load_spec(bad)
+    # a bad [schema] table inside a spec is a spec error too
+    for table in ({"factors": 3}, {"indicators": "cap_a"}, {"supports": 7}):
+        with pytest.raises(SpecError, match=f"schema.{next(iter(table))} must be a list"):
+            load_spec({"name": "x", "schema": {"id": "person_id", **table}})
+    probe = (
+        "import sys, capmodel.spec, capmodel.data; "
+        "print(sorted(m for m in ('pymc', 'pytensor', 'jax') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -234,22 +234,25 @@ class Schema:
         if "id" not in d:
             raise SchemaError(f"{where} needs 'id' (the person id column)")
         kw: dict[str, Any] = dict(d)
-        kw["groups"] = tuple(_entry(Group, x, f"{where}.groups") for x in d.get("groups", ()))
-        kw["factors"] = tuple(
-            _entry(Covariate, x, f"{where}.factors") for x in d.get("factors", ())
-        )
-        kw["confounders"] = tuple(
-            _entry(Covariate, x, f"{where}.confounders") for x in d.get("confounders", ())
-        )
-        kw["indicators"] = tuple(
-            _entry(Indicator, x, f"{where}.indicators") for x in d.get("indicators", ())
-        )
-        kw["extras"] = tuple(_entry(Extra, x, f"{where}.extras") for x in d.get("extras", ()))
+        for key, kind in (
+            ("groups", Group),
+            ("factors", Covariate),
+            ("confounders", Covariate),
+            ("indicators", Indicator),
+            ("extras", Extra),
+        ):
+            entries = d.get(key, ())
+            if not isinstance(entries, list | tuple):
+                raise SchemaError(
+                    f"{where}.{key} must be a list of tables ([[{where}.{key}]]), "
+                    f"got {type(entries).__name__} {entries!r}"
+                )
+            kw[key] = tuple(_entry(kind, x, f"{where}.{key}") for x in entries)
         if "missing" in d:
             kw["missing"] = _entry(MissingPolicy, d["missing"], f"{where}.missing")
         for key in ("supports", "realisations"):
             vals = d.get(key, ())
-            if isinstance(vals, str) or not all(isinstance(v, str) for v in vals):
+            if not isinstance(vals, list | tuple) or not all(isinstance(v, str) for v in vals):
                 raise SchemaError(f"{where}.{key} must be a list of column names, got {vals!r}")
         return cls(**kw)
 

@@ -3,7 +3,7 @@
 Realisations follow R_r = 1[U_r < pi_r] with one uniform U_r per person and realisation, the SAME
 in the world with the CEP as received and the world with no CEP (monotone response), and U_r
 independent across r given capability. For a person with observed pattern R_i and some change
-(estimands.md):
+(docs/effects.md, "Attribution: probability of necessity"):
 
     PN_i = prod_{r: R_ir = 1} max(0, (pi1_r - pi0_r) / pi1_r),
     pi1_r = pi_r(s_i, theta_i(s_i)),  pi0_r = pi_r(0, theta_i(0)),

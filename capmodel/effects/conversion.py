@@ -1,7 +1,7 @@
 """Conversion of supports into capability: the effect of each support at each level of each
 declared conversion factor, and contrasts between levels ("who converts this resource best").
 
-Conversion of support k at level l of factor c (estimands.md): the change of m when s_k goes
+Conversion of support k at level l of factor c (docs/effects.md): the change of m when s_k goes
 0 -> 1 with z_c = l, the other moderators averaged over the population:
 
     CE_kcl = beta_k + sum_{t of k, c} gamma_t 1[level_t = l]

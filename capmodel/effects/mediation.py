@@ -9,7 +9,7 @@ or the CEP as received vs none), theta_i(a) = m(s_a, z_i, g_i) + e_i and
     proportion mediated  = NIE / TE, reported only where TE's interval excludes 0,
 
 where pi_r(s, theta) uses s in the direct part and theta in the capability part and M is the
-weighted population average (estimands.md).
+weighted population average (docs/effects.md, "Mediation through capability").
 """
 
 from __future__ import annotations

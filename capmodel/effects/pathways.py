@@ -1,4 +1,4 @@
-"""The five pathway types of the CEP evaluation (cep-facts.md §5), by a configurable rule.
+"""The five pathway types of the CEP evaluation (docs/domain.md §5), by a configurable rule.
 
 For a person at a wave, with capability gain D_i = theta_i(s_i) - theta_i(0) = m(s_i) - m(0)
 (a posterior draw: the residual cancels), any realisation A_i (observed) and the optional failed
@@ -168,7 +168,7 @@ def pathways(
         notes(
             model,
             rule=f"tau = {tau} (capability gain in residual sd); types as in "
-            "cep-facts.md §5 (see capmodel.effects.pathways)",
+            "docs/domain.md §5 (see capmodel.effects.pathways)",
             failed_test=(
                 f"from column '{failed_column}'"
                 if failed is not None

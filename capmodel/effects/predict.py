@@ -26,7 +26,7 @@ from scipy.special import expit
 from capmodel.effects.params import Params, posterior_params
 from capmodel.effects.residuals import person_posterior_nodes
 from capmodel.effects.units import INTEGRATED, POSTERIOR, EffectsError, Units, sample_units
-from capmodel.model.design import Design, build_design
+from capmodel.model.design import Design
 from capmodel.model.integrated import gauss_hermite
 from capmodel.spec import Spec
 
@@ -207,7 +207,7 @@ class EffectModel:
     ) -> EffectModel:
         """From a :class:`capmodel.Fit`: its spec, design, ``draws`` thinned draws and units
         (default: the survey sample, ``weights`` 'none' or 'survey')."""
-        design = build_design(fit.spec, fit.data)
+        design = fit.design
         params = posterior_params(
             fit.posterior, fit.spec, design, draws, residuals=getattr(fit, "residual_draws", None)
         )

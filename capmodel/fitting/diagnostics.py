@@ -8,6 +8,7 @@ from typing import Any
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 APPROXIMATE = "approximate"  # the verdict of an ADVI fit: no convergence check applies
@@ -68,21 +69,13 @@ class Diagnostics:
         return "\n".join(lines)
 
 
-def _flatten(ds: xr.Dataset) -> tuple[np.ndarray, list[str]]:
-    values, labels = [], []
-    for name, da in ds.data_vars.items():
-        arr = np.asarray(da.values, dtype=float).ravel()
-        values.append(arr)
-        if da.ndim == 0:
-            labels.append(name)
-        else:
-            idx = np.ndindex(*da.shape)
-            coords = [da[d].values if d in da.coords else np.arange(da.sizes[d]) for d in da.dims]
-            labels += [
-                f"{name}[{', '.join(str(c[i]) for c, i in zip(coords, ix, strict=True))}]"
-                for ix in idx
-            ]
-    return (np.concatenate(values) if values else np.zeros(0)), labels
+def parameter_diagnostics(post: xr.Dataset) -> pd.DataFrame:
+    """ArviZ's rank-normalised split R-hat, bulk and tail ESS and MCSEs of every element of
+    ``post`` (``az.summary(kind="diagnostics")``, unrounded), indexed by ArviZ's element labels
+    (``name[c1, c2]``). The verdict and every report table use these numbers."""
+    if not post.data_vars:
+        return pd.DataFrame(columns=["ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd"])
+    return az.summary(post, kind="diagnostics", round_to="none")
 
 
 def _stat(stats: xr.Dataset, *names: str) -> xr.DataArray | None:
@@ -92,10 +85,10 @@ def _stat(stats: xr.Dataset, *names: str) -> xr.DataArray | None:
     return None
 
 
-def bfmi(energy: np.ndarray) -> np.ndarray:
-    """Bayesian fraction of missing information per chain (energy: chain x draw)."""
-    e = np.asarray(energy, dtype=float)
-    return np.mean(np.diff(e, axis=1) ** 2, axis=1) / np.var(e, axis=1)
+def bfmi(energy: xr.DataArray) -> np.ndarray:
+    """Bayesian fraction of missing information per chain (``az.bfmi``; energy: chain x draw)."""
+    tree = xr.DataTree.from_dict({"sample_stats": xr.Dataset({"energy": energy})})
+    return np.asarray(az.bfmi(tree)["energy"].values, dtype=float)
 
 
 def diagnose(
@@ -103,15 +96,17 @@ def diagnose(
 ) -> Diagnostics:
     """R-hat, bulk/tail ESS, divergences, BFMI and tree-depth saturation of ``idata``."""
     post = idata["posterior"].dataset
-    rhat, labels = _flatten(az.rhat(post))
-    ess_bulk, _ = _flatten(az.ess(post, method="bulk"))
-    ess_tail, _ = _flatten(az.ess(post, method="tail"))
+    table = parameter_diagnostics(post)
+    labels = [str(x) for x in table.index]
+    rhat = table["r_hat"].to_numpy(dtype=float)
+    ess_bulk = table["ess_bulk"].to_numpy(dtype=float)
+    ess_tail = table["ess_tail"].to_numpy(dtype=float)
     stats = idata["sample_stats"].dataset
     div = _stat(stats, "diverging")
     n_draws = int(post.sizes["chain"] * post.sizes["draw"])
     divergences = int(div.values.sum()) if div is not None else 0
     energy = _stat(stats, "energy")
-    min_bfmi = float(np.min(bfmi(energy.values))) if energy is not None else float("nan")
+    min_bfmi = float(np.min(bfmi(energy))) if energy is not None else float("nan")
     saturated = _stat(stats, "maxdepth_reached", "reached_max_treedepth")
     if saturated is not None:
         sat = float(np.asarray(saturated.values, dtype=float).mean())

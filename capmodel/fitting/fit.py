@@ -21,10 +21,11 @@ from capmodel.data import Data, encode, read_table, validate
 from capmodel.fitting.diagnostics import Diagnostics, approximate_diagnostics, diagnose
 from capmodel.fitting.provenance import now, versions
 from capmodel.fitting.sample import run_nuts
-from capmodel.model import build_design, build_model, observed_dataset
+from capmodel.fitting.store import FORMAT_VERSION, read_fit, save_fit
+from capmodel.model import BuiltModel, build_design, build_model, observed_dataset
+from capmodel.model.design import Design
 from capmodel.spec import Spec, load_spec
 
-FORMAT_VERSION = 1
 METHODS = ("nuts", "advi")
 RESIDUAL = "capability_residual"  # per-person residual draws (models with a sampled residual)
 RESIDUAL_GROUP = "residual_draws"  # where keep_residuals stores them
@@ -45,6 +46,31 @@ class Fit:
     idata: xr.DataTree
     spec: Spec
     manifest: dict[str, Any] = field(default_factory=dict)
+    # the design and models built from this fit, once each (``design``, ``built_model``)
+    _built: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def design(self) -> Design:
+        """The design arrays of the data the model was fitted to, built once and shared by
+        every consumer (effects, predictive checks, LOO, the report)."""
+        if "design" not in self._built:
+            self._built["design"] = build_design(self.spec, self.data)
+        return self._built["design"]
+
+    def built_model(self, *, generative: bool = False) -> BuiltModel:
+        """This fit's PyMC model (:func:`capmodel.model.build_model`), built once per kind:
+        as fitted, or ``generative`` (every response observed, one residual per person: the
+        model that prior and posterior predictive simulation run)."""
+        key = ("model", generative)
+        if key not in self._built:
+            self._built[key] = build_model(self.spec, self.design, generative=generative)
+        return self._built[key]
+
+    def cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once per ``key`` for this fit (e.g. the pointwise model of LOO)."""
+        if key not in self._built:
+            self._built[key] = build()
+        return self._built[key]
 
     @property
     def diagnostics(self) -> Diagnostics:
@@ -98,16 +124,7 @@ class Fit:
 
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write netCDF + JSON manifest under ``path`` atomically (capmodel.fitting.store)."""
-        from capmodel.fitting.store import save_fit
-
         return save_fit(self, Path(path), overwrite=overwrite)
-
-    def report(self, path: str | Path, **kw: Any) -> Path:
-        """Write the HTML posterior report (capmodel.report, docs/report.md) to ``path``: a
-        ``.html`` file, or a directory that receives ``report.html``. Returns the file."""
-        from capmodel.report import report
-
-        return report(self, path, **kw)
 
     def __repr__(self) -> str:
         m = self.manifest
@@ -117,6 +134,12 @@ class Fit:
             f"{m['settings']['chains']}x{m['settings']['draws']}{how} draws, "
             f"{m['diagnostics']['verdict']}>"
         )
+
+
+def load_fit(path: str | Path) -> Fit:
+    """Load a fit saved by :meth:`Fit.save`; refuses a tampered, truncated or foreign one
+    (:class:`~capmodel.fitting.store.FitFileError`). No pickle: xarray and json only."""
+    return Fit(*read_fit(path))
 
 
 def fit(
@@ -321,6 +344,7 @@ def fit(
     if advi_info is not None:
         manifest["advi"] = advi_info
     result = Fit(idata, spec, json.loads(json.dumps(manifest, default=_plain)))
+    result._built.update({"design": design, ("model", False): built})  # shared, not rebuilt
     say(f"fit {spec.name!r} done in {time.perf_counter() - t_start:.1f} s")
     if verbose:
         print(diag.text(), flush=True)

@@ -16,7 +16,9 @@ import pymc as pm
 import xarray as xr
 
 from capmodel.fitting.predictive import thinned_posterior
-from capmodel.model import build_design, build_model
+from capmodel.model import BuiltModel, build_model
+from capmodel.model.design import Design
+from capmodel.spec import Spec
 
 LOO_NODES = 15  # adaptive Gauss-Hermite: 1e-4 of brute force (tests/test_integrated.py)
 LOO_DRAWS = 1000  # posterior draws used (evenly thinned): enough for PSIS-LOO
@@ -30,10 +32,23 @@ def person_log_likelihood(
     evenly thinned posterior draws (None: all)."""
     if responses not in RESPONSES:
         raise ValueError(f"responses = {responses!r}; expected one of {list(RESPONSES)}")
-    spec, design = fit.spec, build_design(fit.spec, fit.data)
+    if responses == "realisations" and not fit.design.realisations:
+        raise ValueError(f"model {fit.spec.name!r} has no realisations")
+    built = fit.cached(
+        ("pointwise", responses, nodes),
+        lambda: _pointwise_model(fit.spec, fit.design, responses, nodes),
+    )
+    post = thinned_posterior(fit.posterior, draws)
+    keep = [v.name for v in built.model.free_RVs]
+    ds = pm.compute_deterministics(
+        post[keep], var_names=["person_loglik"], model=built.model, progressbar=False
+    )
+    return ds["person_loglik"]
+
+
+def _pointwise_model(spec: Spec, design: Design, responses: str, nodes: int) -> BuiltModel:
+    """The model with one log-likelihood term per person, the residual integrated out."""
     if responses == "realisations":
-        if not design.realisations:
-            raise ValueError(f"model {spec.name!r} has no realisations")
         # keep the indicators' parameters (the posterior has them) but none of their answers
         empty = np.zeros(0, dtype=np.int64)
         design = dataclasses.replace(
@@ -44,10 +59,4 @@ def person_log_likelihood(
         )
     if spec.latent:  # every person's residual integrated out; without it, the responses alone
         spec = dataclasses.replace(spec, residual="integrated", quadrature_nodes=nodes)
-    built = build_model(spec, design, pointwise=True)
-    post = thinned_posterior(fit.posterior, draws)
-    keep = [v.name for v in built.model.free_RVs]
-    ds = pm.compute_deterministics(
-        post[keep], var_names=["person_loglik"], model=built.model, progressbar=False
-    )
-    return ds["person_loglik"]
+    return build_model(spec, design, pointwise=True)

@@ -15,7 +15,6 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from capmodel.model import build_design, build_model
 from capmodel.model.design import Design
 
 
@@ -31,8 +30,8 @@ def thinned_posterior(posterior: xr.Dataset, draws: int | None) -> xr.Dataset:
 def replicate(fit, draws: int | None = 200, seed: int = 1) -> tuple[Design, xr.Dataset]:
     """Replicated responses (``y_*`` variables over chain, draw, obs) and the design they
     index. ``draws``: number of posterior draws used (None: all)."""
-    design = build_design(fit.spec, fit.data)
-    built = build_model(fit.spec, design, generative=True)
+    design = fit.design
+    built = fit.built_model(generative=True)
     post = thinned_posterior(fit.posterior, draws)
     post = post.drop_vars([v for v in post.data_vars if v == "capability_residual"])
     with built.model:

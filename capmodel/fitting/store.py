@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
 from capmodel.atomic import atomic_directory, sha256_file
-from capmodel.fitting.fit import FORMAT_VERSION, Fit
-from capmodel.spec import spec_from_dict
+from capmodel.spec import Spec, spec_from_dict
+
+if TYPE_CHECKING:
+    from capmodel.fitting.fit import Fit
+
+FORMAT_VERSION = 1
 
 NETCDF = "fit.nc"
 MANIFEST = "manifest.json"
@@ -41,8 +46,10 @@ def save_fit(f: Fit, path: Path, overwrite: bool = False) -> Path:
     return path
 
 
-def load_fit(path: str | Path) -> Fit:
-    """Load a fit saved by :meth:`Fit.save`; refuses a tampered, truncated or foreign one."""
+def read_fit(path: str | Path) -> tuple[xr.DataTree, Spec, dict[str, Any]]:
+    """The (idata, spec, manifest) of a fit saved by :meth:`Fit.save`
+    (:func:`capmodel.fitting.load_fit` makes the :class:`Fit`); refuses a tampered, truncated
+    or foreign one."""
     path = Path(path)
     if not path.is_dir():
         raise FitFileError(f"{path}: no such fit directory")
@@ -77,4 +84,4 @@ def load_fit(path: str | Path) -> Fit:
         raise FitFileError(f"{npath}: cannot be read as netCDF ({exc})") from None
     spec = spec_from_dict(manifest["spec"])
     manifest.pop("files", None)
-    return Fit(idata, spec, manifest)
+    return idata, spec, manifest

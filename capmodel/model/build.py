@@ -37,6 +37,7 @@ from capmodel.model.groups import (
     rare_side_per_level,
 )
 from capmodel.model.integrated import BIG, person_layout, person_loglik
+from capmodel.model.priors import prior_rv
 from capmodel.spec import Spec
 
 
@@ -249,24 +250,24 @@ def _capability(
     reported back-transformed), and removes the intercept-slope correlations that slow NUTS.
     """
     s_c, s_mean = _centred(d.support_person)
-    beta = spec.prior("support_effect").rv("support_effect", dims="support")
+    beta = prior_rv(spec.prior("support_effect"), "support_effect", dims="support")
     m = pt.dot(_data("support_centred", s_c), beta)
     shift = pt.dot(s_mean, beta)
     if d.conversion_terms:
         c_c, c_mean = _centred(d.conversion_x)
-        gamma = spec.prior("conversion").rv("conversion", dims="conversion_term")
+        gamma = prior_rv(spec.prior("conversion"), "conversion", dims="conversion_term")
         m = m + pt.dot(_data("conversion_centred", c_c), gamma)
         shift = shift + pt.dot(c_mean, gamma)
     if d.capability_terms:
         x_c, x_mean = _centred(d.capability_x)
-        delta = spec.prior("capability_covariate").rv(
-            "capability_covariate", dims="capability_term"
+        delta = prior_rv(
+            spec.prior("capability_covariate"), "capability_covariate", dims="capability_term"
         )
         m = m + pt.dot(_data("capability_covariate_centred", x_c), delta)
         shift = shift + pt.dot(x_mean, delta)
     if "capability" in spec.groups_in:
         for g in d.groups + d.interactions:
-            sd = spec.prior("group_sd").rv(f"{g.name}_sd")
+            sd = prior_rv(spec.prior("group_sd"), f"{g.name}_sd")
             if g.parent_of_level is not None:
                 eff = nested_effect(
                     f"{g.name}_effect", sd, g.name, parameterisation[g.name], g.parent_of_level
@@ -276,7 +277,7 @@ def _capability(
             m = m + pt.dot(_one_hot(f"{g.name}_one_hot_person", g.of_person, len(g.labels)), eff)
     for gname, ks in spec.varying_slopes:
         g = next(x for x in d.groups if x.name == gname)
-        sd = spec.prior("slope_sd").rv(f"{gname}_slope_sd", dims=f"{gname}_slope_support")
+        sd = prior_rv(spec.prior("slope_sd"), f"{gname}_slope_sd", dims=f"{gname}_slope_support")
         u = group_effect(
             f"{gname}_slope",
             sd[:, None],
@@ -299,11 +300,13 @@ def _measurement_parameters(spec: Spec, d: Design, shift: pt.TensorVariable):
     (``*_c``) and reported on the documented one: nu = nu_c - loading * shift and
     cutpoints = cutpoints_c + loading * shift.
     """
-    loading = spec.prior("loading").rv("loading", dims="indicator")
+    loading = prior_rv(spec.prior("loading"), "loading", dims="indicator")
     binary = [i for i, j in enumerate(d.indicators) if j.kind == "binary"]
     nu = None
     if binary:
-        nu = spec.prior("indicator_intercept").rv("indicator_intercept_c", dims="binary_indicator")
+        nu = prior_rv(
+            spec.prior("indicator_intercept"), "indicator_intercept_c", dims="binary_indicator"
+        )
         pm.Deterministic(
             "indicator_intercept", nu - loading[binary] * shift, dims="binary_indicator"
         )
@@ -372,7 +375,7 @@ def _cutpoints(spec: Spec, name: str, n_cut: int) -> pt.TensorVariable:
     if p.family == "normal":
         pr = p.kwargs()
         return pm.Normal(f"cutpoints_c__{name}", mu=pr["mu"] + locations, sigma=pr["sigma"], **kw)
-    return p.rv(f"cutpoints_c__{name}", **kw)
+    return prior_rv(p, f"cutpoints_c__{name}", **kw)
 
 
 def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[str, str]):
@@ -380,12 +383,14 @@ def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[
     (None without a latent). Predictors are centred; ``realisation_intercept`` is reported on
     the documented scale: alpha = alpha_c - rho * shift - direct . mean(s) - zeta . mean(z)."""
     n, r = d.realisation_y.shape
-    alpha_c = spec.prior("realisation_intercept").rv("realisation_intercept_c", dims="realisation")
+    alpha_c = prior_rv(
+        spec.prior("realisation_intercept"), "realisation_intercept_c", dims="realisation"
+    )
     eta = pt.broadcast_to(alpha_c[None, :], (n, r))
     alpha = alpha_c
     rho = None
     if spec.latent:
-        rho = spec.prior("capability_loading").rv("capability_loading", dims="realisation")
+        rho = prior_rv(spec.prior("capability_loading"), "capability_loading", dims="realisation")
         alpha = alpha - rho * shift
     for group, x, dim in (
         ("direct_effect", d.direct_x, "direct_support"),
@@ -393,18 +398,18 @@ def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[
     ):
         if x.shape[1]:
             x_c, x_mean = _centred(x)
-            coef = spec.prior(group).rv(group, dims=("realisation", dim))
+            coef = prior_rv(spec.prior(group), group, dims=("realisation", dim))
             eta = eta + pt.dot(_data(f"{group}_centred", x_c), coef.T)
             alpha = alpha - pt.dot(coef, x_mean)
     pm.Deterministic("realisation_intercept", alpha, dims="realisation")
     if d.log_time is not None:
-        tau = spec.prior("time_effect").rv("time_effect", dims="realisation")
+        tau = prior_rv(spec.prior("time_effect"), "time_effect", dims="realisation")
         eta = eta + _data("log_time", d.log_time)[:, None] * tau[None, :]
     if "realisations" in spec.groups_in:
         for g in d.groups + d.interactions:
             # one sd per group factor, shared by the realisations: with few groups (4
             # operators) a separate sd per realisation rests on 4 effects and makes a funnel
-            sd = spec.prior("group_sd").rv(f"realisation_{g.name}_sd")
+            sd = prior_rv(spec.prior("group_sd"), f"realisation_{g.name}_sd")
             if g.parent_of_level is not None:
                 b = nested_effect(
                     f"realisation_{g.name}_effect",

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from capmodel.fitting.diagnostics import bfmi
+from capmodel.fitting.diagnostics import bfmi, parameter_diagnostics
 from capmodel.report.stats import SAMPLE_DIMS, element_labels
 
 
@@ -20,33 +20,20 @@ def parameter_variables(post: xr.Dataset) -> list[str]:
     return [str(v) for v, da in post.data_vars.items() if "person" not in da.dims]
 
 
-def _stacked(post: xr.Dataset, names: list[str]) -> tuple[np.ndarray, list[str]]:
-    """(element, chain, draw) array of every element of ``names`` and their labels."""
-    arrays, labels = [], []
-    for name in names:
-        da = post[name]
-        x = np.asarray(da.transpose(*SAMPLE_DIMS, ...).values, dtype=float)
-        arrays.append(x.reshape(x.shape[0], x.shape[1], -1))
-        labels += [lab for lab, _ in element_labels(da)]
-    return np.moveaxis(np.concatenate(arrays, axis=2), 2, 0), labels
-
-
 def parameter_table(post: xr.Dataset) -> pd.DataFrame:
-    """R-hat, bulk and tail ESS of every element of the non-person variables, worst first."""
-    from arviz_stats.base import array_stats
-
+    """R-hat, bulk and tail ESS of every element of the non-person variables, worst first:
+    the numbers of the fit's verdict (:func:`capmodel.fitting.diagnostics.parameter_diagnostics`,
+    i.e. ``az.summary``), ordered for the reader."""
     names = parameter_variables(post)
     if not names:
         return pd.DataFrame(columns=["parameter", "rhat", "ess_bulk", "ess_tail"])
-    x, labels = _stacked(post, names)
+    diag = parameter_diagnostics(post[names])
     table = pd.DataFrame(
         {
-            "parameter": labels,
-            "rhat": array_stats.rhat(x, chain_axis=1, draw_axis=2),
-            "ess_bulk": array_stats.ess(x, chain_axis=1, draw_axis=2, method="bulk"),
-            "ess_tail": array_stats.ess(
-                x, chain_axis=1, draw_axis=2, method="tail", prob=(0.05, 0.95)
-            ),
+            "parameter": [str(x) for x in diag.index],
+            "rhat": diag["r_hat"].to_numpy(dtype=float),
+            "ess_bulk": diag["ess_bulk"].to_numpy(dtype=float),
+            "ess_tail": diag["ess_tail"].to_numpy(dtype=float),
         }
     )
     score = np.maximum(
@@ -125,7 +112,7 @@ def chain_table(stats: xr.Dataset, max_treedepth: int) -> pd.DataFrame:
     if "diverging" in stats:
         out["divergences"] = stats["diverging"].values.sum(axis=1).astype(int)
     if "energy" in stats:
-        out["bfmi"] = bfmi(stats["energy"].values)
+        out["bfmi"] = bfmi(stats["energy"])
     for name in ("maxdepth_reached", "reached_max_treedepth"):
         if name in stats:
             out["max_depth_share"] = np.asarray(stats[name].values, dtype=float).mean(axis=1)

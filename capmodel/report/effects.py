@@ -206,7 +206,7 @@ def _pathways(res, tau: float) -> list[Block]:
     odds = res.extra["odds_ratios"]
     return [
         Text(
-            f"Pathway types (cep-facts.md §5): each person classified by their capability "
+            f"Pathway types (docs/domain.md §5): each person classified by their capability "
             f"gain from the CEP (threshold {tau:g} sd) and whether they had a realisation; "
             "shares with intervals."
             + (

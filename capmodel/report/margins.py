@@ -1,7 +1,7 @@
 """Published reference margins (e.g. the cep2021 survey tables) next to the fitted data:
 observed, weighted and replicated shares.
 
-A :class:`ReferenceTable` declares published shares as :class:`~capmodel.simulate.targets.Margin`
+A :class:`ReferenceTable` declares published shares as :class:`~capmodel.reference.published.Margin`
 selectors over a survey table with the original column names. The encoded data of a fit are
 decoded back into such a table (:func:`decode_frame`); each margin is then computed on the
 observed rows, with the survey weights, and on each posterior replicate of the responses (the
@@ -17,8 +17,8 @@ import pandas as pd
 import xarray as xr
 
 from capmodel.fitting.predictive import response_blocks
+from capmodel.reference.published import MARGINS, REALISATIONS, Margin, weighted_share
 from capmodel.report.stats import QUANTILES
-from capmodel.simulate.targets import MARGINS, REALISATIONS, Margin, weighted_share
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ REFERENCE_TABLES: dict[str, ReferenceTable] = {
     "cep2021": ReferenceTable(
         "cep2021",
         "published tables of the 2021-22 survey of CEP beneficiaries, 6 months "
-        "after exit (capmodel.simulate.targets)",
+        "after exit (capmodel.reference.published)",
         MARGINS,
         REALISATIONS,
         wave=6,

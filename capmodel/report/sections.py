@@ -362,10 +362,10 @@ def convergence_section(fit) -> Section:
             )
         )
     if stats is not None and "energy" in stats:
-        energy = stats["energy"].transpose("chain", "draw").values
+        energy = stats["energy"].transpose("chain", "draw")
         sec.blocks.append(
             Figure(
-                figures.energy_plot(energy, list(bfmi(energy))),
+                figures.energy_plot(energy.values, list(bfmi(energy))),
                 "Energy plot: when the energy transitions (orange) are much "
                 "narrower than the marginal energy (blue), NUTS explores the "
                 "posterior's tails slowly (low BFMI).",

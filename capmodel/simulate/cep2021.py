@@ -1,4 +1,4 @@
-"""The ``cep2021`` scenario: the 2021-22 CEP for employed workers (cep-facts.md §6-§8).
+"""The ``cep2021`` scenario: the 2021-22 CEP for employed workers (docs/domain.md §6-§8).
 
 Everything here is a constant of the scenario: level sets, population shares, the
 structural coefficients of the capability model, the published margins that the free
@@ -17,7 +17,7 @@ SURVEY_WAVE = 6
 PARAMETER_SEED = 2021  # draws the operator/region effects once, for every simulation seed
 CALIBRATION_SEED = 0  # the reference population the intercepts are solved on
 
-# --- groups: the real region -> operator-type mapping (cep-facts.md §6) ---------------
+# --- groups: the real region -> operator-type mapping (docs/domain.md §6) --------------
 OPERATORS = ("Tingari", "Catalys", "EVA-CIBC", "Other")
 REGIONS: tuple[tuple[str, str, float], ...] = (
     ("Île-de-France", "Tingari", 0.185),
@@ -88,7 +88,7 @@ COMPANY_LOGITS = {  # base + shift by csp
     "ouvrier": {"1_10": 0.2, "11_49": 0.2},
 }
 
-# --- entry situation (cep-facts.md §1: drives motives and support) -------------------
+# --- entry situation (docs/domain.md §1: drives motives and support) ------------------
 MATURITY_LOGITS = {
     "base": {"low": 0.0, "medium": 0.3, "high": -0.2},
     "under_26": {"low": 0.5},

@@ -1,6 +1,6 @@
 """The generative model of cep2021: population -> support -> capability -> realisations.
 
-Follows the theory of action (cep-facts.md §1-§7): socio-demographics and region/operator ->
+Follows the theory of action (docs/domain.md §1-§7): socio-demographics and region/operator ->
 entry situation (project maturity, autonomy) -> reasons for coming (Q1) -> service level and
 supports received (confounded with the entry situation) -> latent capability (support x
 conversion-factor interactions, operator and region effects, unit noise e ~ N(0, 1)) ->

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from capmodel.reference.published import contrast_table, margin_table
 from capmodel.simulate.dataset import Simulated
-from capmodel.simulate.targets import contrast_table, margin_table
 
 
 def summarise(sim: Simulated) -> str:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pymc as pm
-
-from capmodel.data.schema import SchemaError
+from capmodel.spec.errors import SpecError
 
 # family -> (parameters in order, positive support?)
 FAMILIES: dict[str, tuple[tuple[str, ...], bool]] = {
@@ -36,23 +34,6 @@ class Prior:
 
     def text(self) -> str:
         return f"{self.family}({', '.join(f'{k}={v:g}' for k, v in self.params)})"
-
-    def rv(self, name: str, **kw: Any) -> Any:
-        """The PyMC random variable with this prior (inside a model context)."""
-        p = self.kwargs()
-        if self.family == "normal":
-            return pm.Normal(name, mu=p["mu"], sigma=p["sigma"], **kw)
-        if self.family == "student_t":
-            return pm.StudentT(name, nu=p["nu"], mu=p["mu"], sigma=p["sigma"], **kw)
-        if self.family == "halfnormal":
-            return pm.HalfNormal(name, sigma=p["sigma"], **kw)
-        if self.family == "halfstudent_t":
-            return pm.HalfStudentT(name, nu=p["nu"], sigma=p["sigma"], **kw)
-        if self.family == "exponential":
-            return pm.Exponential(name, lam=p["lam"], **kw)
-        if self.family == "gamma":
-            return pm.Gamma(name, alpha=p["alpha"], beta=p["beta"], **kw)
-        return pm.LogNormal(name, mu=p["mu"], sigma=p["sigma"], **kw)
 
 
 def prior(family: str, **params: float) -> Prior:
@@ -83,31 +64,31 @@ def parse_prior(name: str, value: Any) -> Prior:
     """Read ``{dist = "normal", mu = 0, sigma = 1}`` for parameter group ``name``."""
     where = f"priors.{name}"
     if name not in DEFAULT_PRIORS:
-        raise SchemaError(f"{where}: unknown parameter group; allowed: {sorted(DEFAULT_PRIORS)}")
+        raise SpecError(f"{where}: unknown parameter group; allowed: {sorted(DEFAULT_PRIORS)}")
     if not isinstance(value, dict) or "dist" not in value:
-        raise SchemaError(
+        raise SpecError(
             f'{where}: expected a table like {{dist = "normal", mu = 0, sigma = 1}}, got {value!r}'
         )
     family = value["dist"]
     if family not in FAMILIES:
-        raise SchemaError(
+        raise SpecError(
             f"{where}.dist = {family!r} is not allowed; expected one of {sorted(FAMILIES)}"
         )
     names, positive = FAMILIES[family]
     if DEFAULT_PRIORS[name][1] and not positive:
         allowed = sorted(f for f, (_, pos) in FAMILIES.items() if pos)
-        raise SchemaError(f"{where}: this parameter is positive; dist must be one of {allowed}")
+        raise SpecError(f"{where}: this parameter is positive; dist must be one of {allowed}")
     given = {k: v for k, v in value.items() if k != "dist"}
     if set(given) != set(names):
-        raise SchemaError(
+        raise SpecError(
             f"{where}: dist {family!r} takes parameters {list(names)}, got {sorted(given)}"
         )
     params = []
     for k in names:
         v = given[k]
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise SchemaError(f"{where}.{k} must be a number, got {v!r}")
+            raise SpecError(f"{where}.{k} must be a number, got {v!r}")
         if k != "mu" and v <= 0:
-            raise SchemaError(f"{where}.{k} must be > 0, got {v}")
+            raise SpecError(f"{where}.{k} must be > 0, got {v}")
         params.append((k, float(v)))
     return Prior(family, tuple(params))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from capmodel.data.schema import Schema, SchemaError, check_choice, check_keys
+from capmodel.spec.errors import SpecError
 from capmodel.spec.priors import DEFAULT_PRIORS, Prior, parse_prior
 
 PARAMETERISATIONS = ("auto", "centred", "noncentred")
@@ -142,7 +143,7 @@ def load_spec(source: str | Path | dict[str, Any], schema: Schema | None = None)
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise SchemaError(f"{path}: not valid TOML: {exc}") from None
+            raise SpecError(f"{path}: not valid TOML: {exc}") from None
         base = path.parent
         raw.setdefault("name", path.stem)
     return spec_from_dict(raw, base, schema)
@@ -154,11 +155,11 @@ def _schema_from(raw: Any, base: Path) -> Schema:
     if isinstance(raw, str):
         path = (base / raw) if not Path(raw).is_absolute() else Path(raw)
         if not path.is_file():
-            raise SchemaError(f"schema = {raw!r}: no such file ({path})")
+            raise SpecError(f"schema = {raw!r}: no such file ({path})")
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
         return Schema.from_dict(data, where=f"schema ({path.name})")
-    raise SchemaError("schema: expected an inline [schema] table or a path to a JSON/TOML schema")
+    raise SpecError("schema: expected an inline [schema] table or a path to a JSON/TOML schema")
 
 
 def spec_with(spec: Spec, changes: dict[str, Any]) -> Spec:
@@ -168,7 +169,7 @@ def spec_with(spec: Spec, changes: dict[str, Any]) -> Spec:
     for key, value in changes.items():
         section, _, name = key.partition(".")
         if not name:
-            raise SchemaError(f"spec change {key!r}: expected 'section.key'")
+            raise SpecError(f"spec change {key!r}: expected 'section.key'")
         raw.setdefault(section, {})[name] = value
     return spec_from_dict(raw)
 
@@ -176,16 +177,25 @@ def spec_with(spec: Spec, changes: dict[str, Any]) -> Spec:
 def spec_from_dict(
     raw: dict[str, Any], base: Path = Path("."), schema: Schema | None = None
 ) -> Spec:
-    """Validate a spec given as a dict (as read from TOML)."""
+    """Validate a spec given as a dict (as read from TOML); raises :class:`SpecError`."""
+    try:
+        return _spec_from_dict(raw, base, schema)
+    except SpecError:
+        raise
+    except SchemaError as exc:  # the [schema] table, or a shared key check
+        raise SpecError(str(exc)) from None
+
+
+def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> Spec:
     _keys("spec", raw, _TOP)
     for section, allowed in _SECTIONS.items():
         if section in raw:
             if not isinstance(raw[section], dict):
-                raise SchemaError(f"[{section}] must be a table")
+                raise SpecError(f"[{section}] must be a table")
             _keys(f"[{section}]", raw[section], allowed)
     if schema is None:
         if "schema" not in raw:
-            raise SchemaError("spec: needs a [schema] table (or schema = 'path/to/schema.json')")
+            raise SpecError("spec: needs a [schema] table (or schema = 'path/to/schema.json')")
         schema = _schema_from(raw["schema"], base)
     model = raw.get("model", {})
     cap = raw.get("capability", {})
@@ -203,7 +213,7 @@ def spec_from_dict(
     )
     nodes = model.get("quadrature_nodes", 15)
     if isinstance(nodes, bool) or not isinstance(nodes, int) or not 3 <= nodes <= 101:
-        raise SchemaError(
+        raise SpecError(
             f"model.quadrature_nodes = {nodes!r} is not allowed; expected an "
             "integer from 3 to 101 (default 15)"
         )
@@ -227,11 +237,11 @@ def spec_from_dict(
     )
     conversion_raw = cap.get("conversion", {})
     if not isinstance(conversion_raw, dict):
-        raise SchemaError("[capability.conversion] must be a table: support = [factors...]")
+        raise SpecError("[capability.conversion] must be a table: support = [factors...]")
     conversion = []
     for k, fs in conversion_raw.items():
         if k not in supports:
-            raise SchemaError(
+            raise SpecError(
                 f"capability.conversion.{k}: {k!r} is not one of the model's supports {supports}"
             )
         conversion.append(
@@ -252,12 +262,12 @@ def spec_from_dict(
         "schema indicators",
     )
     if latent and not indicators:
-        raise SchemaError(
+        raise SpecError(
             "measurement.indicators: a latent capability needs at least one "
             "indicator (or set model.latent_capability = false)"
         )
     if latent and not supports:
-        raise SchemaError("capability.supports: a latent capability model needs supports")
+        raise SpecError("capability.supports: a latent capability model needs supports")
     realisations = _names(
         "realisations.outcomes",
         real.get("outcomes", list(schema.realisations)),
@@ -265,7 +275,7 @@ def spec_from_dict(
         "schema realisations",
     )
     if not realisations and not latent:
-        raise SchemaError(
+        raise SpecError(
             "realisations.outcomes: a model without latent capability needs "
             "at least one realisation"
         )
@@ -284,7 +294,7 @@ def spec_from_dict(
     )
     time = real.get("time", "auto")
     if time not in ("auto", True, False):
-        raise SchemaError(
+        raise SpecError(
             f"realisations.time = {time!r} is not allowed; expected one of ['auto', true, false]"
         )
     groups = _names(
@@ -296,7 +306,7 @@ def spec_from_dict(
     structure = _choice("groups.structure", grp.get("structure", "nested"), ("nested", "crossed"))
     interaction = _bool("groups.interaction", grp.get("interaction", False))
     if interaction and structure != "crossed":
-        raise SchemaError("groups.interaction = true needs groups.structure = 'crossed'")
+        raise SpecError("groups.interaction = true needs groups.structure = 'crossed'")
     groups_in = _names(
         "groups.in",
         grp.get("in", ["capability", "realisations"]),
@@ -307,14 +317,14 @@ def spec_from_dict(
     if isinstance(param_raw, str):
         param_raw = {g: param_raw for g in groups}
     if not isinstance(param_raw, dict):
-        raise SchemaError(
+        raise SpecError(
             "groups.parameterisation: expected 'auto'/'centred'/'noncentred' or a "
             "table group = value"
         )
     parameterisation = []
     for g, v in param_raw.items():
         if g not in groups and g.removeprefix("realisation_") not in groups:
-            raise SchemaError(
+            raise SpecError(
                 f"groups.parameterisation.{g}: {g!r} is not one of the groups "
                 f"{groups} (or 'realisation_<group>' for a group's effects in "
                 "the realisation equations only)"
@@ -322,28 +332,28 @@ def spec_from_dict(
         parameterisation.append((g, _choice(f"groups.parameterisation.{g}", v, PARAMETERISATIONS)))
     slopes_raw = grp.get("varying_slopes", {})
     if not isinstance(slopes_raw, dict):
-        raise SchemaError("[groups.varying_slopes] must be a table: group = [supports...]")
+        raise SpecError("[groups.varying_slopes] must be a table: group = [supports...]")
     slopes = []
     for g, ks in slopes_raw.items():
         if g not in groups:
-            raise SchemaError(f"groups.varying_slopes.{g}: {g!r} is not one of the groups {groups}")
+            raise SpecError(f"groups.varying_slopes.{g}: {g!r} is not one of the groups {groups}")
         if not latent:
-            raise SchemaError(
+            raise SpecError(
                 "groups.varying_slopes: varying slopes of supports on capability "
                 "need a latent capability model"
             )
         slopes.append((g, _names(f"groups.varying_slopes.{g}", ks, supports, "model supports")))
     priors_raw = raw.get("priors", {})
     if not isinstance(priors_raw, dict):
-        raise SchemaError("[priors] must be a table")
+        raise SpecError("[priors] must be a table")
     priors = tuple((k, parse_prior(k, v)) for k, v in priors_raw.items())
     weighted = _bool("likelihood.weighted", lik.get("weighted", False))
     if weighted and schema.weight is None:
-        raise SchemaError("likelihood.weighted = true needs a weight column in the schema")
+        raise SpecError("likelihood.weighted = true needs a weight column in the schema")
     sampling = _sampling(samp)
     name = raw.get("name", "model")
     if not isinstance(name, str) or not name:
-        raise SchemaError(f"name must be a non-empty string, got {name!r}")
+        raise SpecError(f"name must be a non-empty string, got {name!r}")
     source = {k: v for k, v in raw.items() if k != "schema"}
     return Spec(
         name=name,
@@ -380,7 +390,7 @@ def _sampling(d: dict[str, Any]) -> Sampling:
         if key in d:
             v = d[key]
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if key == "seed" else 1):
-                raise SchemaError(
+                raise SpecError(
                     f"sampling.{key} must be a whole number >= "
                     f"{0 if key == 'seed' else 1}, got {v!r}"
                 )
@@ -388,7 +398,7 @@ def _sampling(d: dict[str, Any]) -> Sampling:
     if "target_accept" in d:
         v = d["target_accept"]
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0.5 <= v < 1:
-            raise SchemaError(f"sampling.target_accept must be in [0.5, 1), got {v!r}")
+            raise SpecError(f"sampling.target_accept must be in [0.5, 1), got {v!r}")
         kw["target_accept"] = float(v)
     if "sampler" in d:
         kw["sampler"] = _choice("sampling.sampler", d["sampler"], SAMPLERS)
@@ -408,17 +418,17 @@ def _choice(where: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 def _bool(where: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise SchemaError(f"{where} must be true or false, got {value!r}")
+        raise SpecError(f"{where} must be true or false, got {value!r}")
     return value
 
 
 def _names(where: str, values: Any, allowed: list[str], what: str) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, list | tuple):
-        raise SchemaError(f"{where} must be a list of names, got {values!r}")
+        raise SpecError(f"{where} must be a list of names, got {values!r}")
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise SchemaError(f"{where}: {bad} not among the {what}: {allowed}")
+        raise SpecError(f"{where}: {bad} not among the {what}: {allowed}")
     dup = sorted({v for v in values if list(values).count(v) > 1})
     if dup:
-        raise SchemaError(f"{where}: {dup} listed twice")
+        raise SpecError(f"{where}: {dup} listed twice")
     return tuple(values)

@@ -129,7 +129,7 @@ class SampleTruth:
     def mediation(
         self, treated: Assignment, control: Assignment, weighted: bool = False
     ) -> dict[str, dict[str, float]]:
-        """Sample NDE, NIE, TE per outcome (estimands.md)."""
+        """Sample NDE, NIE, TE per outcome (docs/effects.md, "Mediation through capability")."""
         p11 = self.probabilities(treated, treated)
         p10 = self.probabilities(treated, control)
         p00 = self.probabilities(control, control)
@@ -158,7 +158,7 @@ class SampleTruth:
         return self.frame[list(S.REALISATIONS)].max(axis=1).to_numpy()
 
     def necessity(self) -> np.ndarray:
-        """True PN_i (estimands.md formula) of every respondent (0 for non-changers)."""
+        """True PN_i (docs/effects.md, "Attribution") of every respondent (0 for non-changers)."""
         p1 = self.probabilities("observed")
         p0 = self.probabilities("none")
         pn = np.ones(self.world.n)
@@ -184,7 +184,7 @@ class SampleTruth:
         return self.capability_mean("observed") - self.capability_mean("none")
 
     def pathway_types(self, tau: float, failed: np.ndarray | None = None) -> np.ndarray:
-        """True pathway type (1-5) of each respondent (estimands.md rule)."""
+        """True pathway type (1-5) of each respondent (rule of docs/effects.md, "Pathway types")."""
         from capmodel.effects.pathways import classify
 
         f = self.frame["decisive_test_failed"].to_numpy() if failed is None else failed

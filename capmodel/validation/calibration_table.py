@@ -1,6 +1,6 @@
 """Write the published-vs-simulated tables (and a scale measurement) into docs/data.md.
 
-    python -m capmodel.simulate.calibration_table --seeds 1 2 3 --write docs/data.md
+    python -m capmodel.validation.calibration_table --seeds 1 2 3 --write docs/data.md
 
 The text between ``<!-- calibration:start -->`` and ``<!-- calibration:end -->`` is replaced.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from capmodel.atomic import atomic_write_text
+from capmodel.reference.published import contrast_table, margin_table
 from capmodel.simulate import simulate
-from capmodel.simulate.targets import contrast_table, margin_table
 
 START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", type=Path, help="markdown file with the calibration markers")
     args = p.parse_args(argv)
     command = (
-        "python -m capmodel.simulate.calibration_table --seeds "
+        "python -m capmodel.validation.calibration_table --seeds "
         + " ".join(map(str, args.seeds))
         + (f" --write {args.write}" if args.write else "")
     )

@@ -1,4 +1,4 @@
-"""The published survey figures (cep-facts.md §8) and how to compute them from a survey table.
+"""The published survey figures (docs/domain.md §8) and how to compute them from a survey table.
 
 Every figure is a weighted share on the 6-month respondents. ``MARGINS`` must be reproduced
 within 3 percentage points; ``CONTRASTS`` (published subgroup differences) in direction.
