@@ -14,19 +14,21 @@ import re
 import tomllib
 from pathlib import Path
 
+import arviz as az
 import numpy as np
 import pytest
 import xarray as xr
 from markupsafe import escape
 
 import capmodel
+from capmodel import intervals
 from capmodel.report import build_page, report
 from capmodel.report.convergence import divergence_table
 from capmodel.report.fitreport import SECTIONS
 from capmodel.report.graph import Structure, model_graph
 from capmodel.report.html import render, write
 from capmodel.report.margins import decode_frame, find_table, margin_rows
-from capmodel.report.stats import CI_PROB, interval
+from capmodel.report.stats import interval
 from capmodel.report.tomlout import dumps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,8 +140,15 @@ def test_hostile_labels_are_shown_as_text(html):
 def test_intervals_are_the_stated_90_percent_equal_tailed(small_fit, html):
     x = small_fit.posterior["support_effect"].sel(support="information").values.ravel()
     iv = interval("information", x)
-    assert CI_PROB == 0.9
+    assert intervals.ci_prob() == 0.9 and intervals.ci_kind() == "eti"
     assert [iv.lo, iv.hi] == pytest.approx(np.quantile(x, [0.05, 0.95]), rel=1e-12)
+    with az.rc_context({"stats.ci_prob": 0.5}):  # one setting: ArviZ's rcParams
+        half = interval("information", x)
+        assert [half.lo, half.hi] == pytest.approx(np.quantile(x, [0.25, 0.75]), rel=1e-12)
+        assert "50% equal-tailed" in build_page(small_fit, include=("capability",)).interval_note
+    with az.rc_context({"stats.ci_kind": "hdi"}):
+        hdi = interval("information", x)
+        assert hdi.hi - hdi.lo <= iv.hi - iv.lo + 1e-12
     row = f"<td>information</td><td>{iv.mean:.2f}</td><td>{iv.lo:.2f}</td><td>{iv.hi:.2f}</td>"
     assert row in _section(html, "capability")
 

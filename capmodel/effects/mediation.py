@@ -23,7 +23,7 @@ import xarray as xr
 from capmodel.effects.aggregate import Subgroups
 from capmodel.effects.interventions import contrast_name, support_contrasts
 from capmodel.effects.predict import EffectModel
-from capmodel.effects.tables import PROB, EffectResult, interval, sample_coords, tidy
+from capmodel.effects.tables import EffectResult, interval, sample_coords, tidy
 from capmodel.effects.threads import single_blas_thread
 from capmodel.effects.total import _flat, _subgroup_coords, notes
 from capmodel.effects.units import EffectsError
@@ -66,7 +66,7 @@ def mediation(
         blocks.append(np.stack(per, axis=2))  # (3, D, C, G, O)
     arr = np.concatenate(blocks, axis=1)
     nde, nie, te = arr
-    te_lo, te_hi = interval(te, PROB)
+    te_lo, te_hi = interval(te)
     clear = (te_lo > 0) | (te_hi < 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         prop = np.where(clear[None], nie / te, np.nan)

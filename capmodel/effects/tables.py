@@ -12,19 +12,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-PROB = 0.9
+from capmodel import intervals
 
 
-def interval(draws: np.ndarray, prob: float = PROB, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-tailed ``prob`` interval over ``axis`` (NaN draws ignored)."""
-    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        q = np.nanquantile(draws, [lo, hi], axis=axis)
-    return q[0], q[1]
+def interval(
+    draws: np.ndarray, prob: float | None = None, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The interval over ``axis`` (capmodel.intervals: 90% equal-tailed unless ArviZ's
+    rcParams say otherwise; NaN draws ignored)."""
+    return intervals.bounds(draws, axis=axis, prob=prob)
 
 
-def summary_columns(draws: np.ndarray, prob: float = PROB) -> dict[str, np.ndarray]:
+def summary_columns(draws: np.ndarray, prob: float | None = None) -> dict[str, np.ndarray]:
     """mean, sd, lower, upper, prob_positive over the first axis (draws)."""
     lo, hi = interval(draws, prob)
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -38,9 +37,10 @@ def summary_columns(draws: np.ndarray, prob: float = PROB) -> dict[str, np.ndarr
         }
 
 
-def tidy(da: xr.DataArray, prob: float = PROB, **constant: Any) -> pd.DataFrame:
+def tidy(da: xr.DataArray, prob: float | None = None, **constant: Any) -> pd.DataFrame:
     """One row per combination of the non-``sample`` dims of ``da``: its coordinates, then
-    mean, sd, equal-tailed interval (``lower``, ``upper``), prob_positive; then ``constant``."""
+    mean, sd, interval (``lower``, ``upper``: capmodel.intervals), prob_positive; then
+    ``constant``."""
     dims = [d for d in da.dims if d != "sample"]
     arr = da.transpose("sample", *dims).values
     stats = summary_columns(arr.reshape(arr.shape[0], -1), prob)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from capmodel import intervals
 from capmodel.effects.aggregate import Subgroups
 from capmodel.effects.interventions import (
     Intervention,
@@ -22,7 +23,7 @@ from capmodel.effects.interventions import (
     support_contrasts,
 )
 from capmodel.effects.predict import EffectModel
-from capmodel.effects.tables import PROB, EffectResult, sample_coords, tidy
+from capmodel.effects.tables import EffectResult, sample_coords, tidy
 from capmodel.effects.threads import single_blas_thread
 from capmodel.effects.units import EffectsError
 
@@ -33,7 +34,7 @@ def notes(model: EffectModel, **extra) -> dict:
         "population": model.units.description,
         "residual": model.residual_text,
         "draws": model.params.n_draws,
-        "interval": f"{int(100 * PROB)}% equal-tailed",
+        "interval": intervals.text(),
     }
     out.update(extra)
     return out

@@ -116,11 +116,22 @@ class Fit:
             manifest["residuals"] = {"variable": RESIDUAL, "stored": False}
         return Fit(idata, self.spec, manifest)
 
-    def summary(self, var_names: list[str] | None = None, ci_prob: float = 0.9) -> pd.DataFrame:
-        """Posterior summary: mean, sd, equal-tailed ``ci_prob`` interval, R-hat, ESS."""
+    def summary(
+        self, var_names: list[str] | None = None, ci_prob: float | None = None
+    ) -> pd.DataFrame:
+        """Posterior summary (``az.summary``): mean, sd, interval, R-hat, ESS. The interval
+        is capmodel's setting (capmodel.intervals: 90% equal-tailed unless ArviZ's rcParams
+        say otherwise) or ``ci_prob``."""
         import arviz as az
 
-        return az.summary(self.idata, var_names=var_names, ci_prob=ci_prob, ci_kind="eti")
+        from capmodel import intervals
+
+        return az.summary(
+            self.idata,
+            var_names=var_names,
+            ci_prob=ci_prob or intervals.ci_prob(),
+            ci_kind=intervals.ci_kind(),
+        )
 
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write netCDF + JSON manifest under ``path`` atomically (capmodel.fitting.store)."""

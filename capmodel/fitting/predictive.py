@@ -15,6 +15,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from capmodel import intervals
 from capmodel.model.design import Design
 
 
@@ -89,10 +90,11 @@ def ppc_table(
     by: tuple[str, ...] = (),
     draws: int | None = 200,
     seed: int = 1,
-    ci_prob: float = 0.9,
+    ci_prob: float | None = None,
     replicated: tuple[Design, xr.Dataset] | None = None,
 ) -> pd.DataFrame:
-    """Observed share vs replicated share (mean and ``ci_prob`` interval) for every response
+    """Observed share vs replicated share (mean and interval: capmodel.intervals, or
+    ``ci_prob``) for every response
     level, overall (``by_variable = "all"``) and by each variable in ``by`` (group columns,
     covariates, or the wave column of the data).
 
@@ -108,7 +110,6 @@ def ppc_table(
     ]
     for v in by:
         splits.append((v, *_row_codes(ds, v)))
-    lo_q, hi_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
     out = []
     for response, level, rows, obs, sim in level_shares(design, rep):
         simf = sim.astype(np.float32)
@@ -118,7 +119,7 @@ def ppc_table(
             n = onehot.sum(axis=0)
             seen = n > 0
             shares = (simf @ onehot[:, seen]) / n[seen]  # (sample, cell)
-            lo, hi = np.quantile(shares, [lo_q, hi_q], axis=0)
+            lo, hi = intervals.bounds(shares, axis=0, prob=ci_prob)
             observed = (obs.astype(np.float64) @ onehot[:, seen]) / n[seen]
             for j, k in enumerate(np.flatnonzero(seen)):
                 o = float(observed[j])

@@ -8,12 +8,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from capmodel import intervals
 from capmodel.report import figures
 from capmodel.report.blocks import Details, Figure, Items, Section, Table, Text
 from capmodel.report.margins import decode_frame, find_table, margin_rows, replicated_columns
-from capmodel.report.stats import CI_PROB, fmt
-
-PCT = 100 * CI_PROB
+from capmodel.report.stats import fmt
 
 
 def _pct(x: float) -> str:
@@ -36,8 +35,8 @@ def ppc_section(fit, replicated: Callable[[], tuple]) -> Section:
         "Posterior predictive checks",
         "Does the fitted model reproduce the data? Each observed share (diamond) "
         "should fall inside the band of shares in data sets replicated from the "
-        f"model ({PCT:.0f}% interval); about {100 - PCT:.0f}% of cells fall outside "
-        "by chance alone.",
+        f"model ({intervals.percent()} interval); about {intervals.outside()} of cells fall "
+        "outside by chance alone.",
     )
     by = list(fit.spec.groups)
     wave = wave_column(fit)
@@ -45,7 +44,7 @@ def ppc_section(fit, replicated: Callable[[], tuple]) -> Section:
         by.append(wave)
     design, rep = replicated()
     draws = rep.sizes["chain"] * rep.sizes["draw"]
-    table = ppc_table(fit, by=tuple(by), ci_prob=CI_PROB, replicated=(design, rep))
+    table = ppc_table(fit, by=tuple(by), replicated=(design, rep))
     overall = table[table["by_variable"] == "all"]
     rows: list = []
     for response, part in overall.groupby("response", sort=False):
@@ -104,7 +103,8 @@ def ppc_section(fit, replicated: Callable[[], tuple]) -> Section:
     sec.blocks.append(
         Text(
             f"{len(outside)} of {len(split)} cells by group or wave lie outside "
-            f"their {PCT:.0f}% interval ({share:.0f}%; about {100 - PCT:.0f}% "
+            f"their {intervals.percent()} interval ({share:.0f}%; about "
+            f"{intervals.outside()} "
             "expected by chance)."
         )
     )
@@ -122,7 +122,7 @@ def ppc_section(fit, replicated: Callable[[], tuple]) -> Section:
                     "n",
                     "observed %",
                     "replicated %",
-                    f"{PCT:.0f}% interval",
+                    f"{intervals.percent()} interval",
                 ],
                 [
                     [
@@ -154,7 +154,7 @@ def _ppc_numbers(table: pd.DataFrame) -> Table:
             "n",
             "observed %",
             "replicated %",
-            f"{PCT:.0f}% interval",
+            f"{intervals.percent()} interval",
         ],
         [
             [
@@ -217,7 +217,7 @@ def published_section(fit, reference: str | None, replicated: Callable[[], tuple
             Figure(
                 figures.margins_plot(plot_rows),
                 "Published (star), observed weighted (dot) and replicated "
-                f"weighted ({PCT:.0f}% interval) shares.",
+                f"weighted ({intervals.percent()} interval) shares.",
             )
         )
         sec.blocks.append(
@@ -229,7 +229,7 @@ def published_section(fit, reference: str | None, replicated: Callable[[], tuple
                     "observed %",
                     "weighted %",
                     "replicated %",
-                    f"{PCT:.0f}% interval",
+                    f"{intervals.percent()} interval",
                     "weighted - published (points)",
                 ],
                 [

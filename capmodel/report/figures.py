@@ -13,13 +13,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy.stats import rankdata
 
-from capmodel.report.stats import CI_PROB, Interval
+from capmodel import intervals
+from capmodel.report.stats import Interval
 from capmodel.report.svg import styled, subplots, text, to_svg
 
 BLUE, GREY, RED, BLACK = "#1f4e79", "#8c8c8c", "#b3261e", "#222222"
 CHAIN_COLOURS = ("#1f4e79", "#d08c00", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457")
 ROW_INCH = 0.22
-CI_LABEL = f"{round(100 * CI_PROB)}% interval"
 
 
 def _height(n_rows: int, extra: float = 0.9) -> float:
@@ -227,7 +227,7 @@ def ppc_overall(rows: Sequence[tuple[str, str, float, float, float, float] | str
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("share of respondents")
     ax.grid(axis="x", color="#e6e6e6", lw=0.6)
-    ax.plot([], [], color=GREY, lw=3, label=f"replicated, {CI_LABEL}")
+    ax.plot([], [], color=GREY, lw=3, label=f"replicated, {intervals.percent()} interval")
     ax.plot([], [], "D", color=BLUE, ms=4, label="observed (inside)")
     ax.plot([], [], "D", color=RED, ms=4, label="observed (outside)")
     ax.legend(fontsize=7, frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3)
@@ -296,7 +296,9 @@ def margins_plot(rows: Sequence[dict | str]) -> Markup:
     ax.grid(axis="x", color="#e6e6e6", lw=0.6)
     ax.plot([], [], "*", color=RED, ms=8, label="published")
     ax.plot([], [], "o", color=BLUE, ms=4, label="observed (weighted)")
-    ax.plot([], [], color=GREY, lw=3, label=f"replicated (weighted), {CI_LABEL}")
+    ax.plot(
+        [], [], color=GREY, lw=3, label=f"replicated (weighted), {intervals.percent()} interval"
+    )
     ax.legend(fontsize=7, frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3)
     return to_svg(fig)
 
@@ -384,7 +386,7 @@ def mediation_bars(
         handles=[
             Patch(color="#9ec5e8", label="direct"),
             Patch(color=BLUE, label="through capability"),
-            Line2D([], [], color=BLACK, lw=1.0, label=f"total, {CI_LABEL}"),
+            Line2D([], [], color=BLACK, lw=1.0, label=f"total, {intervals.percent()} interval"),
         ],
         fontsize=7,
         frameon=False,

@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from capmodel import intervals
 from capmodel.fitting.diagnostics import APPROXIMATE_TEXT
 from capmodel.report import checks, effects, posterior, sections
 from capmodel.report.blocks import Page, Section
 from capmodel.report.html import write
-from capmodel.report.stats import CI_TEXT
 
 SECTIONS: tuple[str, ...] = (
     "run",
@@ -103,7 +103,8 @@ def build_page(
         banner=banner,
         banner_items=list(diag.reasons),
         banner_level=level,
-        interval_note=f"All intervals are {CI_TEXT}; dots are posterior means.",
+        interval_note=f"All intervals are {intervals.text()} posterior intervals; dots are "
+        "posterior means.",
         footer=f"Written by capmodel{where} in {time.perf_counter() - t0:.1f} s.",
     )
 

@@ -17,8 +17,8 @@ import pandas as pd
 import xarray as xr
 
 from capmodel.fitting.predictive import response_blocks
+from capmodel.intervals import bounds
 from capmodel.reference.published import MARGINS, REALISATIONS, Margin, weighted_share
-from capmodel.report.stats import QUANTILES
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def margin_rows(
             {c: replicated[c][:, keep] for c in response_cols},
         )
         for k, i in enumerate(replicable):
-            lo, hi = np.nanquantile(shares[:, k], QUANTILES)
+            lo, hi = bounds(shares[:, k])
             rows[i].update(
                 rep_mean=float(np.nanmean(shares[:, k])), rep_lo=float(lo), rep_hi=float(hi)
             )

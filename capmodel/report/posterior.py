@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from capmodel.intervals import bounds
 from capmodel.report import figures
 from capmodel.report.blocks import Details, Figure, Section, Table, Text
-from capmodel.report.stats import QUANTILES, Interval, fmt, heading, interval, intervals
+from capmodel.report.stats import Interval, fmt, heading, interval, intervals
 
 
 def _rows(post: xr.Dataset, name: str, dim: str | None = None, **sel) -> list[Interval]:
@@ -364,7 +365,7 @@ def groups_section(fit) -> Section:
                 -1, len(labels), len(realisations)
             )
             mean = x.mean(axis=0)
-            lo, hi = np.quantile(x, QUANTILES, axis=0)
+            lo, hi = bounds(x, axis=0)
             order = np.argsort(mean.mean(axis=1))
             sec.blocks.append(
                 Figure(

@@ -7,16 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-#: Every interval in the report: equal-tailed, this probability (5% and 95% quantiles).
-CI_PROB = 0.9
-CI_TEXT = "90% equal-tailed posterior intervals (5% and 95% quantiles)"
+from capmodel.intervals import bounds
+
 SAMPLE_DIMS = ("chain", "draw")
-QUANTILES = (round((1 - CI_PROB) / 2, 12), round((1 + CI_PROB) / 2, 12))  # (0.05, 0.95)
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A posterior mean and its equal-tailed interval; ``heading`` rows carry only a label."""
+    """A posterior mean and its interval; ``heading`` rows carry only a label."""
 
     label: str
     mean: float = float("nan")
@@ -30,19 +28,19 @@ class Interval:
 
 
 def interval(label: str, draws: np.ndarray | xr.DataArray) -> Interval:
-    """Mean and :data:`CI_PROB` equal-tailed interval of a vector of draws."""
+    """Mean and interval (capmodel.intervals) of a vector of draws."""
     x = np.asarray(draws, dtype=float).ravel()
     x = x[np.isfinite(x)]
     if x.size == 0:
         return Interval(label)
-    lo, hi = np.quantile(x, QUANTILES)
+    lo, hi = bounds(x)
     return Interval(label, float(x.mean()), float(lo), float(hi))
 
 
 def intervals(da: xr.DataArray, dim: str, labels: list[str] | None = None) -> list[Interval]:
     """One interval per coordinate of ``dim`` (vectorised; ``da``: chain, draw, dim)."""
     x = np.asarray(da.transpose(*SAMPLE_DIMS, dim).values, dtype=float).reshape(-1, da.sizes[dim])
-    lo, hi = np.nanquantile(x, QUANTILES, axis=0)
+    lo, hi = bounds(x, axis=0)
     mean = np.nanmean(x, axis=0)
     names = labels if labels is not None else [str(c) for c in da[dim].values]
     return [
