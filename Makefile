@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 SEED   ?= 1
 OUT    ?= fits/demo
 
-.PHONY: demo test lint env calibration-table bench bench-brms-deps bench-brms clean
+.PHONY: demo test test-fast lint env calibration-table bench bench-brms-deps bench-brms clean
 
 env: $(STAMP)
 
@@ -31,6 +31,13 @@ test: $(STAMP)
 	$(PY) -m ruff format --check capmodel tests benchmarks fits
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
+
+## test-fast: lint + every test that runs no NUTS fit (under a minute)
+test-fast: $(STAMP)
+	$(PY) -m ruff check capmodel tests benchmarks fits
+	$(PY) -m ruff format --check capmodel tests benchmarks fits
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits

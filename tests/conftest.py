@@ -123,3 +123,20 @@ def small_fit(small_fit_residuals):
 def saved_small_fit(small_fit, tmp_path_factory):
     """The session's small fit saved under a temporary ``fits/small`` directory."""
     return small_fit.save(tmp_path_factory.mktemp("fits") / "small")
+
+
+# fixtures that run NUTS: a test that uses one is marked ``slow`` (``make test-fast`` skips
+# them); tests that fit by themselves carry ``@pytest.mark.slow``
+NUTS_FIXTURES = {
+    "small_fit",
+    "small_fit_residuals",
+    "saved_small_fit",
+    "regional_mrp",
+    "realisations_recovery",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if NUTS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

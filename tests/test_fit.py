@@ -33,6 +33,7 @@ def test_posterior_covers_the_simulators_truth(small_fit, sim):
     assert (by_block >= 0.7).all(), by_block
 
 
+@pytest.mark.slow
 def test_same_seed_same_draws_other_seed_other_draws(sim, spec, capsys):
     short = {**SETTINGS, "draws": 220, "tune": 100}
     full = capmodel.fit(spec, sim.survey, seed=5, keep_residuals=True, **short)
@@ -146,6 +147,7 @@ def test_interrupted_save_leaves_no_half_fit(small_fit, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_fit_prints_each_stage_on_stderr(sim, spec, capsys):
     """One line per stage with its duration, on stderr as the stage ends; the validator's
     warnings too (the simulated survey has columns the schema does not name)."""
@@ -165,6 +167,7 @@ def test_fit_prints_each_stage_on_stderr(sim, spec, capsys):
     assert "convergence:" in captured.out and "compile" not in captured.out
 
 
+@pytest.mark.slow
 def test_advi_preview_is_approximate_everywhere(sim, spec, tmp_path, capsys, monkeypatch):
     """A small ADVI fit: chain x draw draws, saved and loaded, marked approximate in the
     manifest, the printed summary, the report (banner, no PASS) and the CLI (exit 0)."""
@@ -222,6 +225,7 @@ def test_advi_preview_is_approximate_everywhere(sim, spec, tmp_path, capsys, mon
     )
 
 
+@pytest.mark.slow
 def test_cli_fit_writes_a_loadable_fit(sim, tmp_path, capsys):
     data = tmp_path / "survey.parquet"
     sim.survey.to_parquet(data)

@@ -110,6 +110,7 @@ def test_covariate_changing_between_waves_is_refused(sim, spec):
         build_design(spec, load_data(df, spec.schema))
 
 
+@pytest.mark.slow
 def test_weighted_pseudo_likelihood_is_flagged(sim, spec):
     raw = spec.to_dict()
     raw["likelihood"] = {"weighted": True}
@@ -219,6 +220,7 @@ def test_prior_check_of_an_integrated_residual_spec(sim, spec):
     assert ((table["prior_q05"] <= table["prior_q95"]) & table["observed"].between(0, 1)).all()
 
 
+@pytest.mark.slow
 def test_integrated_residual_model_matches_the_generative_one(sim, spec):
     """Same parameters; the integrated model has no residual and no observed variables, and its
     log-likelihood equals the generative model's with the residual integrated numerically."""

@@ -15,7 +15,10 @@ from capmodel.data import load_data
 from capmodel.model import build_design, build_model
 from capmodel.spec import load_spec, spec_from_dict, spec_with
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+pytestmark = [
+    pytest.mark.slow,  # compiles whole models (PyTensor C, JAX, numba)
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+]
 
 
 def _panel_with_attrition():

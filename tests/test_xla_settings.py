@@ -10,8 +10,12 @@ import sys
 
 PROBE = """
 import json, os
+import pytest
+
 import capmodel
 from capmodel.fitting.jax_nuts import configure_jax
+
+pytestmark = pytest.mark.slow  # fresh processes that start JAX
 jax = configure_jax()
 print(json.dumps({"devices": jax.local_device_count(), "flags": os.environ["XLA_FLAGS"]}))
 """
