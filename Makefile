@@ -25,11 +25,12 @@ demo: $(STAMP)
 	  if [ $$status -eq 0 ] || [ $$status -eq 3 ]; then \
 	    $(PY) -m capmodel report $(OUT)/capability || exit 1; fi; exit $$status
 
-## test: lint (ruff check and format, the layering contracts) + the test suite
+## test: lint (ruff check and format, the layering contracts, the mypy type check) + the test suite
 test: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits
 	$(PY) -m ruff format --check capmodel tests benchmarks fits
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 ## test-fast: lint + every test that runs no NUTS fit (under a minute)
@@ -37,12 +38,14 @@ test-fast: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits
 	$(PY) -m ruff format --check capmodel tests benchmarks fits
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 	$(PY) -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check capmodel tests benchmarks fits
 	$(PY) -m ruff format --check capmodel tests benchmarks fits
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 ## calibration-table: rewrite the target-vs-simulated table in docs/data.md
 calibration-table: $(STAMP)
@@ -77,4 +80,4 @@ bench-brms: $(STAMP) bench-brms-deps
 	$(PY) benchmarks/brms_compare.py --seed $(SEED) --out docs/benchmarks-brms.md
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

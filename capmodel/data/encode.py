@@ -83,7 +83,7 @@ def encode(validated: ValidatedData) -> xr.Dataset:
         )
 
     for g in s.groups:
-        attrs = {"column": g.column, "role": "groups", "kind": "categorical"}
+        attrs: dict[str, object] = {"column": g.column, "role": "groups", "kind": "categorical"}
         if g.column in validated.nesting:
             attrs["within"] = validated.nesting[g.column]
         _categorical(data, coords, f, validated.levels, g.column, f"group__{g.column}", attrs)

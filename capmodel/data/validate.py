@@ -793,7 +793,8 @@ class _Validator:
             levels = tuple(sorted({labels[i] for i in np.flatnonzero(chk)}, key=natural_key))
             self._warn_near_duplicates(col, role, levels)
         self.levels[col] = levels
-        kept = np.where(chk & ~bad, labels, None)
+        # numpy stubs: None (an object scalar) is a valid value for np.where
+        kept = np.where(chk & ~bad, labels, None)  # type: ignore[call-overload]
         self.cat_labels[col] = kept
         self.clean[col] = pd.Categorical(kept, categories=list(levels), ordered=ordinal)
 

@@ -35,7 +35,8 @@ def person_weights(model: EffectModel, position: np.ndarray) -> np.ndarray:
     if w.ndim == 1:
         return np.bincount(u.person_of_row, weights=w, minlength=u.n_persons)
     out = np.zeros((w.shape[0], u.n_persons))
-    np.add.at(out, (slice(None), u.person_of_row), w)
+    # numpy stubs: ufunc.at takes any index, a (slice, array) tuple too
+    np.add.at(out, (slice(None), u.person_of_row), w)  # type: ignore[arg-type]
     return out
 
 
@@ -108,7 +109,7 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
             cols.append(_wmean(eff, w))
         blocks.append(np.stack(cols, axis=1))
         if by_plan:
-            row = []
+            row: list[np.ndarray] = []
             for k in design.supports:
                 eff = _support_effect(pred, model, k, u.conversion_z)
                 for _, pc, labels in by_plan:
@@ -117,14 +118,14 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
     arr = np.concatenate(blocks, axis=0)  # (D, plan)
     rows = []
     stats = summary_columns(arr)
-    for j, (k, c, level, ref) in enumerate(plan):
+    for j, (k, c, level, reference) in enumerate(plan):
         rows.append(
             {
                 "support": k,
                 "factor": c,
                 "level": level,
                 "quantity": "effect",
-                "reference": ref or "",
+                "reference": reference or "",
                 **{s: stats[s][j] for s in stats},
             }
         )
@@ -169,11 +170,11 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
     table = pd.DataFrame(rows)
     if "prob_best" not in table:
         table["prob_best"] = np.nan
-    p = model.params
+    params = model.params
     ds = xr.Dataset(
         {"effect": (("sample", "term"), arr)},
         coords={
-            **sample_coords(p.chain, p.draw),
+            **sample_coords(params.chain, params.draw),
             "support": ("term", [x[0] for x in plan]),
             "factor": ("term", [x[1] for x in plan]),
             "level": ("term", [x[2] for x in plan]),

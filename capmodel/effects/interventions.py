@@ -68,6 +68,7 @@ def parse_intervention(text: str | Intervention | Mapping[str, int]) -> Interven
     """``"k=1,j=0"``, ``"none"``, ``"observed"``, a mapping {k: 0/1} or an Intervention."""
     if isinstance(text, Intervention):
         return text
+    items: list[tuple[str, int | str]]
     if isinstance(text, Mapping):
         items = list(text.items())
     else:
@@ -83,8 +84,8 @@ def parse_intervention(text: str | Intervention | Mapping[str, int]) -> Interven
                     f"cannot read intervention {text!r}: expected 'support=0' or "
                     "'support=1' items separated by commas, 'none' or 'observed'"
                 )
-            k, v = (x.strip() for x in part.split("=", 1))
-            items.append((k, v))
+            key, value = (x.strip() for x in part.split("=", 1))
+            items.append((key, value))
     out = []
     seen = set()
     for k, v in items:

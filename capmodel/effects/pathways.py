@@ -212,6 +212,7 @@ def poststratified_shares(
         )
         out.append(groups.means(shares, units.weights))
     arr = np.concatenate(out, axis=0)  # (D, G, 4)
+    assert groups is not None  # set by each block of draws, and there is one (arr)
     rows = []
     for g in range(groups.size):
         st = summary_columns(arr[:, g, :])

@@ -81,7 +81,11 @@ class _Terms:
                 self.static[:, j] = (cells[c] == lv) if lv is not None else cells[c].astype(float)
             elif c in x_levels:
                 levels = x_levels[c]
-                self.fills.append((j, c, None if lv is None else levels.index(lv)))
+                if lv is not None and levels is None:
+                    raise EffectsError(f"model term {c}[{lv}]: {c!r} has no levels in the data")
+                self.fills.append(
+                    (j, c, None if lv is None or levels is None else levels.index(lv))
+                )
             else:
                 raise EffectsError(f"model term {c!r} is neither a cell variable nor modelled")
 
@@ -131,7 +135,7 @@ class PostStratifier:
             c: np.asarray(table.index.get_level_values(c), dtype=str) for c in self.cell_vars
         }
         self.counts = table.to_numpy(dtype=float)
-        cell_levels = {c: _levels(ds, c) for c in self.cell_vars}
+        cell_levels = {c: _levels(ds, c) or () for c in self.cell_vars}  # each has levels
         unseen = {c: sorted(set(self.cells[c]) - set(cell_levels[c])) for c in self.cell_vars}
         self.unseen = {c: v for c, v in unseen.items() if v}
         # survey-only variables the model uses, in chain order: categorical, binary, supports
@@ -231,6 +235,7 @@ class PostStratifier:
         )
 
     def _order(self, c: str):
+        assert self.model.data is not None  # checked in __init__
         levels = _levels(self.model.data, c) or ()
         return lambda v: (levels.index(v) if v in levels else len(levels), v)
 
@@ -315,6 +320,8 @@ def survey_means(model: EffectModel, by: Sequence[str] = ()) -> pd.DataFrame:
     u = model.units
     y = u.realisation_y
     ds = model.data
+    if y is None or ds is None:
+        raise EffectsError("survey means need the fit's data and its observed realisations")
     w_all = ds["weight"].values.astype(float) if "weight" in ds else np.ones(u.n_rows)
     values = np.column_stack([np.where(y >= 0, y, np.nan), (y == 1).any(axis=1)]).astype(float)
     rows = []

@@ -85,6 +85,7 @@ class Predictor:
                 p.alpha[:, None, :], (p.n_draws, u.n_rows, p.alpha.shape[1])
             ).copy()
             if u.realisation_x.shape[1]:
+                assert p.zeta is not None  # drawn with the realisations, as alpha
                 eta += np.einsum("drc,nc->dnr", p.zeta, u.realisation_x)
             if p.tau is not None and u.log_time is not None:
                 eta += p.tau[:, None, :] * u.log_time[None, :, None]
@@ -132,8 +133,10 @@ class Predictor:
         rows = self.u.person_of_row
         eta = self.eta_fixed
         if self.s.direct.size:
+            assert self.p.direct is not None  # drawn with the realisations, as eta_fixed
             eta = eta + np.einsum("drk,nk->dnr", self.p.direct, direct[rows][:, self.s.direct])
         if self.latent:
+            assert self.p.rho is not None  # drawn with a latent capability and realisations
             m = self.capability_mean(direct if capability is None else capability)
             if eta is self.eta_fixed:
                 eta = eta.copy()
@@ -148,6 +151,7 @@ class Predictor:
         eta = self.linear(direct, capability)[..., None]
         rows = self.u.person_of_row
         if self.latent:
+            assert self.p.rho is not None  # drawn with a latent capability and realisations
             e = self.e[:, rows] if self.e.shape[1] > 1 else self.e
             if e.shape[-1] == 1:  # one residual per person: add it in place
                 if eta.base is self.eta_fixed:

@@ -43,6 +43,7 @@ def _cut_table(pred: Predictor) -> np.ndarray:
     b = 0
     for j, (name, kind, n_levels) in enumerate(kinds):
         if kind == "binary":
+            assert p.indicator_intercept is not None  # drawn whenever there is a binary one
             table[:, j, 1] = -p.indicator_intercept[:, b]
             b += 1
         else:
@@ -50,13 +51,15 @@ def _cut_table(pred: Predictor) -> np.ndarray:
     return table
 
 
-def _log_terms(pred: Predictor, theta: np.ndarray, eta_rows: np.ndarray) -> np.ndarray:
+def _log_terms(pred: Predictor, theta: np.ndarray, eta_rows: np.ndarray | None) -> np.ndarray:
     """Sum of the log-probabilities of every response of each person at theta (D, P, Q)."""
     u, p = pred.u, pred.p
     lay = u.layout
+    assert lay is not None  # checked by person_posterior_nodes, the caller
     out = np.zeros_like(theta)
     codes = lay.indicator_code  # (P, S, J)
     if codes.shape[2]:
+        assert p.loading is not None  # drawn with every latent capability
         cuts = _cut_table(pred)  # (D, J, L + 1)
         obs = codes >= 0
         c = np.where(obs, codes, 0)
@@ -74,6 +77,7 @@ def _log_terms(pred: Predictor, theta: np.ndarray, eta_rows: np.ndarray) -> np.n
         out += np.sum(np.where(obs[None, ..., None], ll, 0.0), axis=(2, 3))
     y = lay.realisation_y  # (P, S, R)
     if y.shape[2] and eta_rows is not None:
+        assert p.rho is not None  # drawn with a latent capability and realisations
         row = np.where(lay.rows_present, lay.row_at, 0)
         eta = eta_rows[:, row]  # (D, P, S, R)
         x = eta[..., None] + p.rho[:, None, None, :, None] * theta[:, :, None, None, :]
@@ -99,6 +103,7 @@ def person_posterior_nodes(
     if pred.eta_fixed is not None:
         eta_rows = pred.eta_fixed
         if pred.s.direct.size:
+            assert pred.p.direct is not None  # drawn with the realisations, as eta_fixed
             eta_rows = eta_rows + np.einsum(
                 "drk,nk->dnr", pred.p.direct, u.supports[u.person_of_row][:, pred.s.direct]
             )

@@ -55,6 +55,8 @@ class Diagnostics:
                     *[f"  note: {n}" for n in self.notes],
                 ]
             )
+        # every sampler statistic is set but for an approximate fit (above)
+        assert self.treedepth_saturation is not None
         lines = [
             f"convergence: {self.verdict.upper()}",
             f"  max R-hat {self.max_rhat:.3f} (worst: {', '.join(self.worst_rhat[:3])})",

@@ -74,12 +74,11 @@ class Fit:
 
     @property
     def diagnostics(self) -> Diagnostics:
-        return Diagnostics(
-            **{
-                k: (tuple(v) if isinstance(v, list) else v)
-                for k, v in self.manifest["diagnostics"].items()
-            }
-        )
+        fields: dict[str, Any] = {
+            k: (tuple(v) if isinstance(v, list) else v)
+            for k, v in self.manifest["diagnostics"].items()
+        }
+        return Diagnostics(**fields)
 
     @property
     def posterior(self) -> xr.Dataset:
@@ -303,6 +302,7 @@ def fit(
         diag = diagnose(idata, notes=built.notes, max_treedepth=settings["max_treedepth"])
         say(f"diagnostics {time.perf_counter() - t0:.1f} s ({diag.verdict.upper()})")
     else:
+        assert advi_info is not None  # set by the ADVI run above
         diag = approximate_diagnostics(
             n_chains * n_draws,
             (

@@ -88,11 +88,11 @@ def _jax_function(inputs: list, outputs: list) -> tuple[Any, list[np.ndarray]]:
     """``outputs`` as a JAX function of ``inputs`` followed by the graph's shared variables
     (the design arrays), and those variables' current values."""
     from pytensor.compile import SharedVariable, mode
-    from pytensor.graph import FunctionGraph, clone_replace, graph_inputs
+    from pytensor.graph import FunctionGraph, Variable, clone_replace, graph_inputs
     from pytensor.link.jax.dispatch import jax_funcify
 
     shared = [v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)]
-    stand_ins = {v: v.type() for v in shared}
+    stand_ins: dict[Variable, Variable] = {v: v.type() for v in shared}
     graph = clone_replace(outputs, replace=stand_ins)
     fgraph = FunctionGraph(
         inputs=list(inputs) + [stand_ins[v] for v in shared], outputs=graph, clone=True
@@ -207,6 +207,7 @@ def _gradient_scaled_inverse_mass(
         g = grad([jnp.asarray(x) for x in point], data)
         a = [np.abs(np.asarray(gi, dtype=float)).ravel() for gi in g]
         scale = a if scale is None else [s + ai for s, ai in zip(scale, a, strict=True)]
+    assert scale is not None  # per_chain holds one point per chain, and chains >= 1
     return {
         (n,): np.clip(len(per_chain) / np.maximum(s, 1e-12), 1e-6, 10.0)
         for n, s in zip(names, scale, strict=True)
@@ -230,9 +231,9 @@ class _CompileClock:
         return cls.total
 
     @classmethod
-    def _listen(cls, event: str, duration: float, **_: Any) -> None:
+    def _listen(cls, event: str, duration_secs: float, **_: Any) -> None:
         if event.startswith("/jax/core/compile/") or event.endswith("cache_retrieval_time_sec"):
-            cls.total += duration
+            cls.total += duration_secs
 
 
 _EXTRA = (

@@ -79,8 +79,8 @@ def _coords(spec: Spec, d: Design, generative: bool) -> dict[str, list]:
             coords["obs_realisation"] = list(range(d.realisation_obs()[0].size))
     for g in d.groups + d.interactions:
         coords[g.name] = list(g.labels)
-    for g, ks in spec.varying_slopes:
-        coords[f"{g}_slope_support"] = list(ks)
+    for group, ks in spec.varying_slopes:
+        coords[f"{group}_slope_support"] = list(ks)
     return {k: v for k, v in coords.items() if len(v) or k == "person"}
 
 
@@ -135,6 +135,7 @@ def build_model(
                 observed += _measurement_observed(d, theta_rows, loading, nu, cuts, loglik_terms)
             if d.realisations:
                 if theta_rows is not None:
+                    assert rho is not None  # theta_rows and rho: both set with a latent only
                     eta = eta + theta_rows[:, None] * rho[None, :]
                 observed += _realisations_observed(d, eta, loglik_terms)
             if d.weights is not None:

@@ -185,7 +185,7 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     refs = {
         str(v.attrs["column"]): str(v.attrs["reference"])
         for k, v in ds.data_vars.items()
-        if k.startswith("covariate__") and "reference" in v.attrs
+        if str(k).startswith("covariate__") and "reference" in v.attrs
     }
     notes: list[str] = []
 
@@ -205,8 +205,8 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     conv_terms, conv_cols, conv_support = [], [], []
     for k, factors in spec.conversion:
         ki = spec.supports.index(k)
-        labels, cols, _ = _covariate_terms(ds, factors, refs, first)
-        for lab, col in zip(labels, cols, strict=True):
+        term_labels, cols, _ = _covariate_terms(ds, factors, refs, first)
+        for lab, col in zip(term_labels, cols, strict=True):
             conv_terms.append(f"{k}:{lab}")
             conv_cols.append(support_person[:, ki] * col)
             conv_support.append(ki)

@@ -54,6 +54,10 @@ def _col(name: str) -> Selector:
     return lambda d: d[name].astype(float)
 
 
+def _equals(name: str, level: str) -> Selector:
+    return lambda d: (d[name] == level).astype(float)
+
+
 def _is(name: str, *levels: str) -> Selector:
     return lambda d: d[name].isin(levels)
 
@@ -96,10 +100,7 @@ MARGINS: tuple[Margin, ...] = (
     ),
     Margin("Q9 change since the CEP", "no change", 0.44, lambda d: 1.0 - _any_change(d)),
     *(Margin("Q9 change since the CEP", r, v, _col(r)) for r, v in _Q9.items()),
-    *(
-        Margin("Q13 usefulness", lv, v, lambda d, lv=lv: (d["usefulness"] == lv).astype(float))
-        for lv, v in _Q13.items()
-    ),
+    *(Margin("Q13 usefulness", lv, v, _equals("usefulness", lv)) for lv, v in _Q13.items()),
     Margin(
         "Attribution",
         "would not have happened without the CEP (changers)",

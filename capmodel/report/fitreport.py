@@ -49,6 +49,11 @@ def build_page(
 
     t0 = time.perf_counter()
     replicated = functools.cache(lambda: replicate(fit, draws=ppc_draws, seed=1))
+
+    def effects_section() -> Section:
+        assert pending is not None  # submitted below whenever the effects section is built
+        return effects.effects_section(pending.result())
+
     builders: dict[str, Callable[[], Section]] = {
         "run": lambda: sections.run_section(fit),
         "convergence": lambda: sections.convergence_section(fit),
@@ -57,7 +62,7 @@ def build_page(
         "capability": lambda: posterior.capability_section(fit),
         "realisations": lambda: posterior.realisations_section(fit),
         "groups": lambda: posterior.groups_section(fit),
-        "effects": lambda: effects.effects_section(pending.result()),
+        "effects": effects_section,
         "ppc": lambda: checks.ppc_section(fit, replicated),
         "published": lambda: checks.published_section(fit, reference, replicated),
     }

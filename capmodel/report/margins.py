@@ -87,7 +87,7 @@ def decode_frame(ds: xr.Dataset) -> pd.DataFrame:
             ok = values >= 0
             decoded[ok] = labels[values[ok]]
             out[col] = decoded
-        elif name.startswith("indicator__"):
+        elif str(name).startswith("indicator__"):
             out[col] = np.where(values < 0, np.nan, values).astype(float)
         else:
             out[col] = values
@@ -146,7 +146,9 @@ def margin_rows(
             )
     f = frame.loc[keep].reset_index(drop=True)
     response_cols = [c for c in (replicated or {}) if c in f]
-    rows, missing, replicable = [], [], []
+    rows: list[dict[str, object]] = []
+    missing: list[str] = []
+    replicable: list[int] = []
     for m in table.margins:
         try:
             weighted = _share(f, m, weight)

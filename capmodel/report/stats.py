@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +59,7 @@ def samples(da: xr.DataArray) -> np.ndarray:
     return np.asarray(da.values, dtype=float).ravel()
 
 
-def element_labels(da: xr.DataArray) -> list[tuple[str, dict[str, object]]]:
+def element_labels(da: xr.DataArray) -> list[tuple[str, dict[Hashable, int]]]:
     """``name[c1, c2]`` labels of every element of a posterior variable (the format of
     capmodel.fitting.diagnostics) with the selection that picks it."""
     dims = [d for d in da.dims if d not in SAMPLE_DIMS]
@@ -72,7 +73,7 @@ def element_labels(da: xr.DataArray) -> list[tuple[str, dict[str, object]]]:
     return out
 
 
-def fmt(x: float, digits: int = 2) -> str:
+def fmt(x: float | None, digits: int = 2) -> str:
     """A number for a table cell ('–' for missing)."""
     if x is None or not np.isfinite(x):
         return "–"

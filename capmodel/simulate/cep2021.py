@@ -11,6 +11,26 @@ the first level): a level left out of an effect table has effect 0.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from capmodel.simulate.draws import Effects
+
+
+class Motive(TypedDict):
+    """A Q1 reason for coming: its published share and the effects on its logit."""
+
+    target: float
+    effects: Effects
+
+
+class Service(TypedDict):
+    """A Q5 complementary service: its published share and the effects on its logit."""
+
+    target: float
+    effects: dict[str, float]
+
+
 N_POPULATION = 197_074
 N_SURVEY = 6_396
 SURVEY_WAVE = 6
@@ -105,7 +125,7 @@ AUTONOMY_LOGITS = {
 }
 
 # --- Q1 reasons for coming (multi-select); targets = published bars ------------------
-MOTIVES: dict[str, dict[str, object]] = {
+MOTIVES: dict[str, Motive] = {
     "motive_project": {"target": 0.46, "effects": {"maturity": {"medium": 0.3, "high": -0.3}}},
     "motive_change": {"target": 0.37, "effects": {"age_band": {"under_26": 0.55, "45_plus": -0.1}}},
     "motive_funding": {
@@ -128,7 +148,7 @@ MOTIVES: dict[str, dict[str, object]] = {
 
 # --- service level (cumulative logit; cutpoints calibrated) --------------------------
 SERVICE_LEVEL_TARGETS = {"UO1": 0.67, "UO2.1": 0.25, "UO2.2": 0.08}
-SERVICE_LEVEL_EFFECTS = {
+SERVICE_LEVEL_EFFECTS: Effects = {
     "maturity": {"medium": 0.5, "high": 0.3},
     "motive_project": 0.6,
     "motive_funding": 0.4,
@@ -140,7 +160,7 @@ SERVICE_LEVEL_EFFECTS = {
 SUPPORTS = ("information", "reflection", "referral", "confidence")
 SUPPORT_TARGETS = {"information": 0.45, "reflection": 0.32, "referral": 0.26, "confidence": 0.28}
 NO_SUPPORT_TARGET = 0.30  # "the CEP did not help with my steps" (Q4)
-SUPPORT_EFFECTS: dict[str, dict[str, object]] = {
+SUPPORT_EFFECTS: dict[str, Effects] = {
     "information": {
         "service_level": {"UO2.1": 0.5, "UO2.2": 0.6},
         "motive_information": 0.9,
@@ -233,7 +253,7 @@ DIRECT_EFFECTS = {  # eta_rk: support -> realisation not through capability
     "post_change": {"information": 0.15},
     "sector_change": {},
 }
-REALISATION_EFFECTS = {  # zeta_rc: conversion factors and confounders
+REALISATION_EFFECTS: dict[str, Effects] = {  # zeta_rc: conversion factors and confounders
     "training": {"maturity": {"high": 0.30}, "motive_funding": 0.60, "age_band": {"45_plus": -0.2}},
     "occupation_change": {"motive_change": 0.60, "maturity": {"medium": 0.2, "high": 0.4}},
     "business_creation": {"motive_business": 1.60, "sex": {"M": 0.30}},
@@ -251,7 +271,7 @@ TIME_EFFECT = {
 }
 
 # --- Q5 complementary services; intercepts calibrated ---------------------------------
-SERVICES = {
+SERVICES: dict[str, Service] = {
     "svc_training": {
         "target": 0.29,
         "effects": {"referral": 0.7, "motive_funding": 0.7, "theta": 0.2},
@@ -277,7 +297,7 @@ DECISIVE_TEST = {"intercept": -2.6, "motive_funding": 1.3, "referral": 0.6, "any
 
 # --- self-reported attribution among changers ("would not have happened without") ----
 ATTRIBUTION_TARGET = 0.30
-ATTRIBUTION_EFFECTS = {
+ATTRIBUTION_EFFECTS: Effects = {
     "necessary": 1.6,
     "gain": 0.5,
     "service_level": {"UO2.1": 0.45, "UO2.2": 0.5},

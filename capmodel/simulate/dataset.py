@@ -13,6 +13,7 @@ import pandas as pd
 from capmodel.data.schema import Covariate, Extra, Group, Indicator, Schema
 from capmodel.simulate import cep2021 as S
 from capmodel.simulate.calibrate import Intercepts
+from capmodel.simulate.draws import Effects
 from capmodel.simulate.generate import World, draw_world, group_effects
 from capmodel.simulate.scenarios import scenario as get_scenario
 from capmodel.simulate.survey import rake, select_respondents
@@ -209,7 +210,7 @@ def true_params(scenario: str = "cep2021") -> dict[str, Any]:
     cal = calibrated_intercepts(scen.name)
     scale = cal["capability_loading_scale"]
 
-    def table(effects: dict[str, object]) -> dict[str, object]:
+    def table(effects: Effects) -> dict[str, object]:
         return {
             c: (_effects_table(c, e) if isinstance(e, dict) else float(e))
             for c, e in effects.items()

@@ -8,6 +8,10 @@ import numpy as np
 
 Columns = Mapping[str, np.ndarray]
 Levels = Mapping[str, tuple[str, ...]]
+# The effect of a column on a linear predictor: a number (multiplies a binary/numeric column) or,
+# for a categorical column, level -> effect (absent levels have effect 0)
+Effect = float | dict[str, float]
+Effects = Mapping[str, Effect]
 
 
 def expit(x: np.ndarray) -> np.ndarray:
@@ -15,7 +19,7 @@ def expit(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
 
 
-def linear(cols: Columns, levels: Levels, effects: Mapping[str, object], n: int) -> np.ndarray:
+def linear(cols: Columns, levels: Levels, effects: Effects, n: int) -> np.ndarray:
     """Sum of effects over columns.
 
     ``effects`` maps a column name to either a number (multiplies a binary/numeric column)

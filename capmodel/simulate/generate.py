@@ -17,7 +17,7 @@ import numpy as np
 
 from capmodel.simulate import cep2021 as S
 from capmodel.simulate.calibrate import Intercepts, solve_increasing
-from capmodel.simulate.draws import bernoulli, categorical, expit, linear, ordinal
+from capmodel.simulate.draws import Effects, bernoulli, categorical, expit, linear, ordinal
 from capmodel.simulate.scenarios import scenario as get_scenario
 
 
@@ -31,7 +31,7 @@ class World:
     truth: dict[str, np.ndarray] = field(default_factory=dict)
     waves: tuple[int, ...] = (S.SURVEY_WAVE,)
 
-    def lin(self, effects: dict[str, object]) -> np.ndarray:
+    def lin(self, effects: Effects) -> np.ndarray:
         return linear({**self.cols, **self.truth}, self.levels, effects, self.n)
 
     def draw_categorical(self, rng: np.random.Generator, name: str, logits: dict) -> None:
@@ -181,7 +181,9 @@ def _draw_capability(rng: np.random.Generator, w: World, groups: dict) -> None:
     w.truth["theta_obs"] = w.truth["m_obs"] + e
     w.truth["theta_none"] = w.truth["m_none"] + e
     w.truth["gain"] = w.truth["m_obs"] - w.truth["m_none"]
-    w.cols["n_supports"] = sum(w.cols[k].astype(np.int16) for k in S.SUPPORTS)
+    w.cols["n_supports"] = sum(
+        (w.cols[k].astype(np.int16) for k in S.SUPPORTS), start=np.zeros(w.n, dtype=np.int16)
+    )
 
 
 def _draw_indicators(rng: np.random.Generator, w: World) -> None:

@@ -7,14 +7,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from capmodel.simulate.draws import expit, linear
+from capmodel.simulate.draws import Effects, expit, linear
 
 
 def select_respondents(
     rng: np.random.Generator,
     cols: Mapping[str, np.ndarray],
     levels: Mapping[str, tuple[str, ...]],
-    effects: Mapping[str, object],
+    effects: Effects,
     n_survey: int,
     offset: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -46,7 +46,7 @@ def rake(
     for v in variables:
         counts = np.bincount(population[v], minlength=n_levels[v]).astype(float)
         present = np.bincount(sample[v], minlength=n_levels[v]) > 0
-        empty = [levels[v][i] for i in np.flatnonzero(~present & (counts > 0))]
+        empty = [levels[v][int(i)] for i in np.flatnonzero(~present & (counts > 0))]
         if empty:
             warnings.warn(
                 f"raking: level(s) {empty} of '{v}' have no respondent; '{v}' is raked on the "

@@ -342,7 +342,9 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
                 "groups.varying_slopes: varying slopes of supports on capability "
                 "need a latent capability model"
             )
-        slopes.append((g, _names(f"groups.varying_slopes.{g}", ks, supports, "model supports")))
+        slopes.append(
+            (g, _names(f"groups.varying_slopes.{g}", ks, list(supports), "model supports"))
+        )
     priors_raw = raw.get("priors", {})
     if not isinstance(priors_raw, dict):
         raise SpecError("[priors] must be a table")

@@ -34,12 +34,12 @@ class SpecSimulation:
     def truth_for(self, posterior: xr.Dataset) -> dict[str, xr.DataArray]:
         """The true value of every population-level posterior variable (person-level ones,
         such as the capability residuals, are left out), aligned to its coordinates."""
-        out = {}
+        out: dict[str, xr.DataArray] = {}
         for name, da in posterior.data_vars.items():
             if name not in self.truth or "person" in da.dims:
                 continue
             tv = self.truth[name]
-            out[name] = tv.assign_coords({d: da[d].values for d in tv.dims if d in da.coords})
+            out[str(name)] = tv.assign_coords({d: da[d].values for d in tv.dims if d in da.coords})
         return out
 
 

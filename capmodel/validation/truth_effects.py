@@ -71,6 +71,10 @@ class SampleTruth:
             return observed
         if assignment == "none":
             return {k: np.zeros(self.world.n) for k in S.SUPPORTS}
+        if isinstance(assignment, str):
+            raise ValueError(
+                f"assignment must be 'observed', 'none' or support -> 0/1, got {assignment!r}"
+            )
         out = dict(observed)
         for k, v in dict(assignment).items():
             out[k] = np.full(self.world.n, float(v))
