@@ -61,7 +61,7 @@ class Sampling:
     draws: int = 1000
     tune: int = 1000
     chains: int = 2
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     sampler: str = "numpyro"  # JAX + numpyro: docs/benchmarks.md, "Sampler"
     seed: int = 1
     max_treedepth: int = 10
