@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
+from capmodel.reference import published
+
 if TYPE_CHECKING:
     from capmodel.simulate.draws import Effects
 
@@ -157,7 +159,7 @@ SERVICE_LEVEL_EFFECTS: Effects = {
 }
 
 # --- supports received (Q4 mapping, documented in docs/data.md) ----------------------
-SUPPORTS = ("information", "reflection", "referral", "confidence")
+SUPPORTS = published.SUPPORTS
 SUPPORT_TARGETS = {"information": 0.45, "reflection": 0.32, "referral": 0.26, "confidence": 0.28}
 NO_SUPPORT_TARGET = 0.30  # "the CEP did not help with my steps" (Q4)
 SUPPORT_EFFECTS: dict[str, Effects] = {
@@ -220,14 +222,7 @@ INDICATORS: dict[str, dict[str, object]] = {
 INDICATOR_MISSING_RATE = 0.02  # item non-response, completely at random
 
 # --- realisations (Q9): alpha calibrated at 6 months; rho scaled to the no-change share
-REALISATIONS = (
-    "training",
-    "occupation_change",
-    "business_creation",
-    "company_change",
-    "post_change",
-    "sector_change",
-)
+REALISATIONS = published.REALISATIONS  # the survey's items, as the published tables name them
 REALISATION_TARGETS = {
     "training": 0.30,
     "occupation_change": 0.14,
