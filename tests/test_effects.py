@@ -8,6 +8,7 @@ Every test reuses the session's ``small_fit`` (tests/conftest.py: 1,298 responde
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 
 import numpy as np
@@ -388,6 +389,52 @@ def test_interventions_are_parsed_and_checked():
         parse_intervention("reflection")
     with pytest.raises(EffectsError, match=r"the model's supports are \['information'"):
         parse_intervention("counselling=1").check(SUPPORTS)
+
+
+def test_effect_functions_have_explicit_documented_keywords():
+    """help() and notebooks show every option: no ``**kw`` in what capmodel.effects exports, a
+    docstring line per parameter, and each default that of the function it is passed on to."""
+    from_fit = inspect.signature(fx.EffectModel.from_fit).parameters
+    options = dict(inspect.signature(fx.effect_model).parameters)
+    del options["fit_or_model"]
+    for p, par in options.items():
+        assert par.default == from_fit[p].default, p
+    inner = {
+        "predict": fx._total.predict,
+        "total_effects": fx._total.total_effects,
+        "mediation": fx._mediation.mediation,
+        "conversion": fx._conversion.conversion,
+        "attribution": fx._attribution.attribution,
+        "pathways": fx._pathways.pathways,
+        "poststratify": fx._poststrat.poststratify,
+    }
+    functions = {n: getattr(fx, n) for n in fx.__all__ if inspect.isfunction(getattr(fx, n))}
+    assert set(inner) < set(functions)
+    for name, f in functions.items():
+        params = inspect.signature(f).parameters
+        kinds = {p.kind for p in params.values()}
+        assert inspect.Parameter.VAR_KEYWORD not in kinds, name
+        assert inspect.Parameter.VAR_POSITIONAL not in kinds, name
+        doc = inspect.getdoc(f)
+        assert doc, name
+        if name == "parse_intervention":  # one argument, the docstring says what it can be
+            continue
+        lines = doc.splitlines()
+        for p in params:
+            assert any(line.startswith(f"{p}: ") for line in lines), (name, p)
+        if name not in inner:
+            continue
+        callee = dict(inspect.signature(inner[name]).parameters)  # through single_blas_thread
+        del callee["model"]
+        assert set(params) == {"fit", *callee, *options}, name
+        for p, par in params.items():
+            default = {**callee, **options}[p].default if p != "fit" else par.empty
+            if default is not par.empty:  # predict's interventions: the wrapper's own default
+                assert par.default == default, (name, p)
+    with pytest.raises(TypeError, match="colour"):
+        fx.total_effects(None, colour="red")  # refused before any model is built
+    with pytest.raises(TypeError):
+        fx.total_effects(None, [("observed", "none")])  # options are keyword-only
 
 
 def test_cli_effects(saved_small_fit, sim, tmp_path, capsys):

@@ -12,7 +12,10 @@ residual rule were used.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
 
 # The submodules attribution, conversion, mediation and pathways are named like the functions
 # below: importing them first (here) makes the package attributes the functions, which are
@@ -23,10 +26,16 @@ from capmodel.effects import mediation as _mediation
 from capmodel.effects import pathways as _pathways
 from capmodel.effects import poststrat as _poststrat
 from capmodel.effects import total as _total
+from capmodel.effects.assignment import DEFAULT_PRIOR_SD
 from capmodel.effects.interventions import Intervention, parse_intervention
-from capmodel.effects.predict import ANY, EffectModel
+from capmodel.effects.pathways import DEFAULT_TAU
+from capmodel.effects.poststrat import DEFAULT_OVERLAP, DEFAULT_SEED
+from capmodel.effects.predict import ANY, DEFAULT_NODES, EffectModel
 from capmodel.effects.tables import EffectResult
 from capmodel.effects.units import INTEGRATED, POSTERIOR, EffectsError, Units
+
+if TYPE_CHECKING:  # annotations only: importing the fitting layer would import PyMC
+    from capmodel.fitting.fit import Fit
 
 __all__ = [
     "ANY",
@@ -48,16 +57,28 @@ __all__ = [
     "total_effects",
 ]
 
+# An intervention: text ("reflection=1", "none", "observed"), a mapping {support: 0/1} or an
+# Intervention.
+InterventionLike = str | Intervention | Mapping[str, int]
+
 
 def effect_model(
-    fit_or_model: Any,
+    fit_or_model: Fit | EffectModel,
     draws: int | None = None,
     weights: str = "none",
     residual: str = POSTERIOR,
-    nodes: int = 15,
+    nodes: int = DEFAULT_NODES,
     units: Units | None = None,
 ) -> EffectModel:
-    """An :class:`EffectModel` from a fit (or the model itself, returned unchanged)."""
+    """An :class:`EffectModel` from a fit (or the model itself, returned unchanged).
+
+    fit_or_model: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then the rest is ignored).
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    """
     if isinstance(fit_or_model, EffectModel):
         return fit_or_model
     return EffectModel.from_fit(
@@ -65,50 +86,238 @@ def effect_model(
     )
 
 
-def _split(kw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    keys = ("draws", "weights", "residual", "nodes", "units")
-    return {k: kw.pop(k) for k in keys if k in kw}, kw
+def predict(
+    fit: Fit | EffectModel,
+    interventions: str | Sequence[InterventionLike] = ("observed", "none"),
+    *,
+    by: Sequence[str] = (),
+    draws: int | None = None,
+    weights: str = "none",
+    residual: str = POSTERIOR,
+    nodes: int = DEFAULT_NODES,
+    units: Units | None = None,
+) -> EffectResult:
+    """Predicted realisation shares under each intervention (capmodel.effects.total).
 
-
-def predict(fit: Any, interventions: Any = ("observed", "none"), **kw: Any) -> EffectResult:
-    """Predicted realisation shares under each intervention (capmodel.effects.total)."""
-    m, rest = _split(kw)
+    fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
+    interventions: one intervention or several ('observed', 'none', 'reflection=1', ...).
+    by: subgroup variables (each level a subgroup, besides everyone).
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    """
+    model = effect_model(fit, draws, weights, residual, nodes, units)
     if isinstance(interventions, str):
         interventions = [interventions]
-    return _total.predict(effect_model(fit, **m), interventions, **rest)
+    return _total.predict(model, interventions, by=by)
 
 
-def total_effects(fit: Any, **kw: Any) -> EffectResult:
-    """Total effects: differences and ratios (capmodel.effects.total)."""
-    m, rest = _split(kw)
-    return _total.total_effects(effect_model(fit, **m), **rest)
+def total_effects(
+    fit: Fit | EffectModel,
+    *,
+    contrasts: Sequence[InterventionLike | Sequence[InterventionLike]] | None = None,
+    supports: Sequence[str] | None = None,
+    cep: bool = True,
+    by: Sequence[str] = (),
+    draws: int | None = None,
+    weights: str = "none",
+    residual: str = POSTERIOR,
+    nodes: int = DEFAULT_NODES,
+    units: Units | None = None,
+) -> EffectResult:
+    """Total effects: differences and ratios (capmodel.effects.total).
+
+    fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
+    contrasts: (treated, control) pairs, or interventions paired with their complement.
+    supports: the supports of the default contrasts, do(k=1) vs do(k=0) (default: all).
+    cep: with the default contrasts, also the CEP as received vs no CEP at all.
+    by: subgroup variables (each level a subgroup, besides everyone).
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    """
+    model = effect_model(fit, draws, weights, residual, nodes, units)
+    return _total.total_effects(model, contrasts=contrasts, supports=supports, cep=cep, by=by)
 
 
-def mediation(fit: Any, **kw: Any) -> EffectResult:
-    """Natural direct and indirect effects through capability (capmodel.effects.mediation)."""
-    m, rest = _split(kw)
-    return _mediation.mediation(effect_model(fit, **m), **rest)
+def mediation(
+    fit: Fit | EffectModel,
+    *,
+    supports: Sequence[str] | None = None,
+    cep: bool = True,
+    by: Sequence[str] = (),
+    draws: int | None = None,
+    weights: str = "none",
+    residual: str = POSTERIOR,
+    nodes: int = DEFAULT_NODES,
+    units: Units | None = None,
+) -> EffectResult:
+    """Natural direct and indirect effects through capability (capmodel.effects.mediation).
+
+    fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
+    supports: the supports whose effects are split (default: every capability support).
+    cep: also the CEP as a whole (as received vs no CEP at all).
+    by: subgroup variables (each level a subgroup, besides everyone).
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    """
+    model = effect_model(fit, draws, weights, residual, nodes, units)
+    return _mediation.mediation(model, supports=supports, cep=cep, by=by)
 
 
-def conversion(fit: Any, **kw: Any) -> EffectResult:
-    """Conversion of supports into capability by factor level (capmodel.effects.conversion)."""
-    m, rest = _split(kw)
-    return _conversion.conversion(effect_model(fit, **m), **rest)
+def conversion(
+    fit: Fit | EffectModel,
+    *,
+    by: Sequence[str] = (),
+    draws: int | None = None,
+    weights: str = "none",
+    residual: str = POSTERIOR,
+    nodes: int = DEFAULT_NODES,
+    units: Units | None = None,
+) -> EffectResult:
+    """Conversion of supports into capability by factor level (capmodel.effects.conversion).
+
+    fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
+    by: subgroup variables (each level a subgroup, besides everyone).
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    """
+    model = effect_model(fit, draws, weights, residual, nodes, units)
+    return _conversion.conversion(model, by=by)
 
 
-def attribution(fit: Any, **kw: Any) -> EffectResult:
-    """Probability of necessity among changers (capmodel.effects.attribution)."""
-    m, rest = _split(kw)
-    return _attribution.attribution(effect_model(fit, **m), **rest)
+def attribution(
+    fit: Fit | EffectModel,
+    *,
+    data: pd.DataFrame | str | None = None,
+    by: Sequence[str] = (),
+    column: str = "attribution",
+    draws: int | None = None,
+    weights: str = "none",
+    residual: str = POSTERIOR,
+    nodes: int = DEFAULT_NODES,
+    units: Units | None = None,
+) -> EffectResult:
+    """Probability of necessity among changers (capmodel.effects.attribution).
+
+    fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
+    data: the raw survey table (DataFrame or path), for the self-reported attribution.
+    by: subgroup variables (each level a subgroup, besides everyone).
+    column: the column of ``data`` with the self-reported attribution (0/1).
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    """
+    model = effect_model(fit, draws, weights, residual, nodes, units)
+    return _attribution.attribution(model, data=data, by=by, column=column)
 
 
-def pathways(fit: Any, **kw: Any) -> EffectResult:
-    """The five pathway types (capmodel.effects.pathways)."""
-    m, rest = _split(kw)
-    return _pathways.pathways(effect_model(fit, **m), **rest)
+def pathways(
+    fit: Fit | EffectModel,
+    *,
+    data: pd.DataFrame | str | None = None,
+    tau: float = DEFAULT_TAU,
+    by: Sequence[str] = (),
+    factors: Sequence[str] | None = None,
+    failed_column: str = "decisive_test_failed",
+    population: pd.DataFrame | None = None,
+    count: str | None = None,
+    seed: int = DEFAULT_SEED,
+    draws: int | None = None,
+    weights: str = "none",
+    residual: str = POSTERIOR,
+    nodes: int = DEFAULT_NODES,
+    units: Units | None = None,
+) -> EffectResult:
+    """The five pathway types (capmodel.effects.pathways).
+
+    fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
+    data: the raw survey table (DataFrame or path), for the failed-decisive-test column.
+    tau: the capability gain (residual sd) from which a gain counts as high.
+    by: subgroup variables (each level a subgroup, besides everyone).
+    factors: the factors of the odds ratios (default: capability and conversion factors).
+    failed_column: the column of ``data`` saying a decisive test failed (0/1).
+    population: a population table: adds post-stratified shares of types 1-4.
+    count: the column of ``population`` with cell counts (default: one row per person).
+    seed: seed of the post-stratification's draws of the survey-only variables.
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    """
+    model = effect_model(fit, draws, weights, residual, nodes, units)
+    return _pathways.pathways(
+        model,
+        data=data,
+        tau=tau,
+        by=by,
+        factors=factors,
+        failed_column=failed_column,
+        population=population,
+        count=count,
+        seed=seed,
+    )
 
 
-def poststratify(fit: Any, population: Any, **kw: Any) -> EffectResult:
-    """Post-stratified (MRP) population shares (capmodel.effects.poststrat)."""
-    m, rest = _split(kw)
-    return _poststrat.poststratify(effect_model(fit, **m), population, **rest)
+def poststratify(
+    fit: Fit | EffectModel,
+    population: pd.DataFrame,
+    *,
+    interventions: Sequence[InterventionLike] = ("observed",),
+    by: Sequence[str] = (),
+    cell_vars: Sequence[str] | None = None,
+    count: str | None = None,
+    seed: int = DEFAULT_SEED,
+    overlap: float = DEFAULT_OVERLAP,
+    wave: int | None = None,
+    prior_sd: float = DEFAULT_PRIOR_SD,
+    draws: int | None = None,
+    weights: str = "none",
+    residual: str = POSTERIOR,
+    nodes: int = DEFAULT_NODES,
+    units: Units | None = None,
+) -> EffectResult:
+    """Post-stratified (MRP) population shares (capmodel.effects.poststrat).
+
+    fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
+    population: the population table, one row per person (or per cell, with ``count``).
+    interventions: the interventions ('observed', 'none', 'reflection=1', ...).
+    by: subgroup variables, cell variables only (each level a subgroup, besides everyone).
+    cell_vars: the cell variables (default: the population's columns the data also have).
+    count: the column of ``population`` with cell counts (default: one row per person).
+    seed: seed of the draws of the survey-only variables in every cell.
+    overlap: cells with P(s_k = 1 | c) below this or above 1 - this are reported.
+    wave: the wave predicted for (default: month 6 if the data have it, else the first).
+    prior_sd: prior sd of the assignment sub-model's coefficients (the intercept's is 5).
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    """
+    model = effect_model(fit, draws, weights, residual, nodes, units)
+    return _poststrat.poststratify(
+        model,
+        population,
+        interventions=interventions,
+        by=by,
+        cell_vars=cell_vars,
+        count=count,
+        seed=seed,
+        overlap=overlap,
+        wave=wave,
+        prior_sd=prior_sd,
+    )

@@ -24,6 +24,7 @@ from scipy.special import expit
 from capmodel.effects.units import EffectsError
 
 Columns = Mapping[str, np.ndarray]  # column -> labels (str) or 0/1 floats
+DEFAULT_PRIOR_SD = 1.5  # prior sd of the coefficients other than the intercept
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class AssignmentModel:
         cell_levels: dict[str, tuple[str, ...]],
         x: Columns,
         targets: Sequence[tuple[str, tuple[str, ...] | None]],
-        prior_sd: float = 1.5,
+        prior_sd: float = DEFAULT_PRIOR_SD,
     ) -> AssignmentModel:
         """Fit every step on the respondents (``cells``: their cell labels; ``x``: their
         survey-only values, labels for categorical targets, 0/1 for binary ones)."""

@@ -27,7 +27,7 @@ import xarray as xr
 from capmodel.effects.aggregate import Subgroups
 from capmodel.effects.extras import extra_column
 from capmodel.effects.interventions import Intervention
-from capmodel.effects.poststrat import PostStratifier
+from capmodel.effects.poststrat import DEFAULT_SEED, PostStratifier
 from capmodel.effects.predict import EffectModel
 from capmodel.effects.tables import EffectResult, sample_coords, summary_columns
 from capmodel.effects.threads import single_blas_thread
@@ -77,7 +77,7 @@ def pathways(
     failed_column: str = "decisive_test_failed",
     population: pd.DataFrame | None = None,
     count: str | None = None,
-    seed: int = 1,
+    seed: int = DEFAULT_SEED,
 ) -> EffectResult:
     """Population shares of the five pathway types (overall and by subgroup), per-person type
     probabilities (``extra['persons']``) and odds ratios of each type by factor level against
@@ -191,7 +191,7 @@ def poststratified_shares(
     tau: float = DEFAULT_TAU,
     by: Sequence[str] = (),
     count: str | None = None,
-    seed: int = 1,
+    seed: int = DEFAULT_SEED,
 ) -> pd.DataFrame:
     """Shares of pathway types 1-4 in a population table, by MRP (capmodel.effects.poststrat).
 

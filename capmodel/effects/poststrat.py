@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from capmodel.effects.aggregate import Subgroups
-from capmodel.effects.assignment import AssignmentModel
+from capmodel.effects.assignment import DEFAULT_PRIOR_SD, AssignmentModel
 from capmodel.effects.interventions import parse_intervention
 from capmodel.effects.predict import EffectModel, Predictor
 from capmodel.effects.tables import EffectResult, sample_coords, summary_columns, tidy
@@ -39,6 +39,9 @@ from capmodel.effects.units import (
     conversion_parts,
     first_rows,
 )
+
+DEFAULT_SEED = 1  # seed of the draws of the survey-only variables in every cell
+DEFAULT_OVERLAP = 0.05  # overlap: P(s_k = 1 | c) below this or above 1 - this is reported
 
 
 def _labels(ds: xr.Dataset, col: str, rows: np.ndarray) -> np.ndarray:
@@ -106,7 +109,7 @@ class PostStratifier:
         cell_vars: Sequence[str] | None = None,
         count: str | None = None,
         wave: int | None = None,
-        prior_sd: float = 1.5,
+        prior_sd: float = DEFAULT_PRIOR_SD,
     ):
         if model.data is None:
             raise EffectsError("post-stratification needs the fit's data (EffectModel.from_fit)")
@@ -243,8 +246,8 @@ class PostStratifier:
         self,
         interventions: Sequence = ("observed",),
         by: Sequence[str] = (),
-        seed: int = 1,
-        overlap: float = 0.05,
+        seed: int = DEFAULT_SEED,
+        overlap: float = DEFAULT_OVERLAP,
     ):
         """(D, I, G, O) population means, the subgroups, P(s_k = 1 | c) averaged over draws."""
         m = self.model
@@ -276,7 +279,7 @@ class PostStratifier:
         return ivs, groups, np.concatenate(out, axis=0), {k: v / n for k, v in p_support.items()}
 
     def draws(
-        self, by: Sequence[str] = (), seed: int = 1
+        self, by: Sequence[str] = (), seed: int = DEFAULT_SEED
     ) -> Iterator[tuple[Units, Subgroups, Predictor, dict[str, np.ndarray]]]:
         """Per posterior draw: the cells as units with survey-only variables drawn from the
         assignment sub-model, the ``by`` subgroups, the draw's predictor and P(s_k = 1 | c)."""
@@ -356,10 +359,10 @@ def poststratify(
     by: Sequence[str] = (),
     cell_vars: Sequence[str] | None = None,
     count: str | None = None,
-    seed: int = 1,
-    overlap: float = 0.05,
+    seed: int = DEFAULT_SEED,
+    overlap: float = DEFAULT_OVERLAP,
     wave: int | None = None,
-    prior_sd: float = 1.5,
+    prior_sd: float = DEFAULT_PRIOR_SD,
 ) -> EffectResult:
     """MRP estimates of the population share with each realisation under each intervention,
     overall and by cell variables (``by``); ``population``: one row per person (or per cell

@@ -32,6 +32,7 @@ from capmodel.spec import Spec
 
 ANY = "any_realisation"
 CHUNK_ELEMENTS = 3_000_000  # floats per (draws x rows x outcomes x nodes) block
+DEFAULT_NODES = 15  # Gauss-Hermite nodes over the capability residual
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class EffectModel:
         design: Design,
         params: Params,
         units: Units,
-        nodes: int = 15,
+        nodes: int = DEFAULT_NODES,
         chunk_elements: int = CHUNK_ELEMENTS,
         data: xr.Dataset | None = None,
     ):
@@ -205,7 +206,7 @@ class EffectModel:
         draws: int | None = None,
         weights: str = "none",
         residual: str = POSTERIOR,
-        nodes: int = 15,
+        nodes: int = DEFAULT_NODES,
         units: Units | None = None,
         chunk_elements: int = CHUNK_ELEMENTS,
     ) -> EffectModel:

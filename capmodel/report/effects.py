@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from capmodel.effects.pathways import DEFAULT_TAU
 from capmodel.report import figures
 from capmodel.report.blocks import Block, Details, Figure, Items, Section, Table, Text
 from capmodel.report.stats import Interval, fmt
@@ -234,12 +235,12 @@ class EffectNumbers:
     the report can compute it in a worker thread while it draws the other sections."""
 
     draws: int = 0
-    tau: float = 0.5
+    tau: float = DEFAULT_TAU
     results: dict[str, Any] = field(default_factory=dict)  # part -> EffectResult
     refused: dict[str, str] = field(default_factory=dict)  # part -> why not
 
 
-def compute(fit, draws: int = 100, tau: float = 0.5) -> EffectNumbers:
+def compute(fit, draws: int = 100, tau: float = DEFAULT_TAU) -> EffectNumbers:
     """The effects over the survey sample from ``draws`` evenly spaced posterior draws.
     Mediation's total effects (NDE + NIE) are the total effects: they are not computed twice."""
     import capmodel.effects as fx
