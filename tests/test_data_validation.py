@@ -353,3 +353,162 @@ def test_extras_are_checked_by_kind(frame, schema):
 def test_binary_indicator_schema_variant(frame, schema):
     s = dataclasses.replace(schema, indicators=(Indicator("cap_options"),))
     assert validate(frame, s).frame["cap_options"].dtype == "Int8"
+
+
+# --------------------------------------------------------------------------- exact report
+def test_exact_report_of_many_problems(frame, schema):
+    """Every problem of one table, word for word and in check order (a regression pin)."""
+    for row, column, value in [
+        (0, "operator", "op_b"),
+        (1, "months_since_exit", 3),
+        (2, "qualification", "bac "),
+        (4, "weight", -1),
+        (6, "information", "yes"),
+        (8, "sex", None),
+        (9, "cap_orientation", 2),
+        (11, "autonomy", "1,5"),
+        (17, "person_id", "P00"),
+    ]:
+        put(frame, row, column, value)
+    s = dataclasses.replace(
+        schema,
+        groups=(
+            Group("operator", levels=("op_a", "op_b", "op_c", "op_d", "op_e")),
+            Group("region", within="operator"),
+        ),
+        factors=(Covariate("sex", reference="female"), schema.factors[1]),
+        extras=(*schema.extras, Extra("sex")),
+    )
+    found = problems_of(frame.drop(columns="training"), s)
+    assert [(p.code, p.column, p.rows, p.values, p.n_rows) for p in found] == [
+        ("column_in_two_roles", "sex", (), ("factors", "extras"), 0),
+        ("missing_column", "training", (), (), 0),
+        ("wave_not_declared", "months_since_exit", (2,), (3,), 1),
+        ("bad_weight", "weight", (5,), (-1,), 1),
+        ("not_binary", "information", (7,), ("yes",), 1),
+        ("missing_not_allowed", "sex", (9,), (None,), 1),
+        ("unknown_category", "qualification", (3,), ("bac ",), 1),
+        ("not_numeric", "autonomy", (12,), ("1,5",), 1),
+        ("ordinal_out_of_levels", "cap_orientation", (10,), (2,), 1),
+        ("duplicate_id", "person_id", (17, 18), ("P00",), 2),
+        ("empty_group_level", "operator", (), ("op_e",), 0),
+        ("nesting_violated", "region", (1,), ("r1",), 1),
+        ("reference_not_found", "sex", (), ("female",), 0),
+    ]
+    assert [p.message for p in found] == [
+        (
+            "column 'sex' is declared in 2 roles (factors, extras); expected each column in"
+            " exactly one role"
+        ),
+        (
+            "column 'training' (realisation) is not in the data; expected a column named"
+            " 'training'; the data has 14 columns: ['person_id', 'months_since_exit',"
+            " 'weight', 'operator', 'region', 'information', 'reflection', 'sex',"
+            " 'qualification', 'autonomy', 'cap_orientation', 'cap_options',"
+            " 'occupation_change', 'usefulness']"
+        ),
+        (
+            "column 'months_since_exit' (wave): 3 is not a declared wave in row 2; expected"
+            " one of the declared waves [1, 6, 18] (months since exit; see schema.waves)"
+        ),
+        (
+            "column 'weight' (weight): -1 is not > 0 in row 5; expected finite numbers > 0"
+            " (weights may not be missing)"
+        ),
+        (
+            "column 'information' (support): 'yes' is not 0/1 (recode yes/no or true/false"
+            " labels to 1/0) in row 7; expected 0 or 1 (integers, 0.0/1.0 floats or"
+            " booleans)"
+        ),
+        (
+            "column 'sex' (factor): missing value (None) in row 9; expected no missing"
+            " values: missing factors are not allowed when schema.missing.covariates ="
+            " 'error' (set it to 'drop_rows' to drop such rows)"
+        ),
+        (
+            "column 'qualification' (factor): 'bac ' is not a level of 'qualification' (did"
+            " you mean 'bac'?) in row 3; expected one of the declared levels ['none',"
+            " 'cap_bep', 'bac', 'bac+2', 'bac+3_plus']"
+        ),
+        (
+            "column 'autonomy' (confounder): '1,5' is not a number (decimal comma? use a"
+            " point: 1.5) in row 12; expected finite numbers"
+        ),
+        (
+            "column 'cap_orientation' (indicator): 2 is not one of the ordered levels of"
+            " 'cap_orientation' (integer codes are not accepted: recode them to the level"
+            " labels) in row 10; expected one of the level labels ['not_at_all',"
+            " 'a_little', 'rather', 'completely'] (low to high; values must be these"
+            " labels, not integer codes)"
+        ),
+        (
+            "column 'person_id' (person id): 1 id appears more than once within a wave:"
+            " 'P00' in wave 6 (rows 17, 18); expected each person at most once per wave of"
+            " 'months_since_exit'"
+        ),
+        (
+            "column 'operator' (group): declared level ['op_e'] has no rows; expected every"
+            " declared level to have at least one row (remove unused levels from"
+            " Group.levels)"
+        ),
+        (
+            "group 'region' is declared within 'operator', but 'r1' appears under 2 levels"
+            " of 'operator': 'op_a' (rows 7, 13, 19 and 3 more) and 'op_b' (row 1);"
+            " expected each level of 'region' under exactly one level of 'operator' (if"
+            " same-named levels are different units, give them distinct labels)"
+        ),
+        (
+            "column 'sex' (factor): reference level 'female' does not occur in the data;"
+            " expected one of the observed levels ['F', 'M']"
+        ),
+    ]
+
+
+def test_exact_warnings_and_resolution(frame, schema):
+    """What a valid table resolves to and every warning, word for word (a regression pin)."""
+    put(frame, 0, "sex", "f")
+    put(frame, 2, "sex", None)
+    frame["notes"] = "x"
+    s = dataclasses.replace(
+        schema,
+        groups=(Group("operator"), Group("region")),
+        factors=(
+            schema.factors[0],
+            Covariate("qualification", levels=("phd", *schema.factors[1].levels)),
+        ),
+        missing=MissingPolicy(covariates="drop_rows"),
+    )
+    v = validate(frame, s)
+    assert v.dropped_rows == (3,) and v.n_rows == 39
+    assert v.nesting == v.inferred_nesting == {"region": "operator"}
+    assert v.references == {"sex": "F", "qualification": "phd"}
+    assert list(v.levels.items()) == [
+        ("operator", ("op_a", "op_b", "op_c", "op_d")),
+        ("region", ("r1", "r2", "r3", "r4", "r5", "r6")),
+        ("sex", ("F", "M", "f")),
+        ("qualification", ("phd", "none", "cap_bep", "bac", "bac+2", "bac+3_plus")),
+        ("cap_orientation", ("not_at_all", "a_little", "rather", "completely")),
+        ("usefulness", ("low", "medium", "high")),
+    ]
+    assert v.warnings == (
+        (
+            "dropped 1 of 40 rows with a missing covariate (schema.missing.covariates ="
+            " 'drop_rows'): row 3; missing values per column: 'sex': 1"
+        ),
+        (
+            "column 'sex' (factor): levels 'F', 'f' differ only by case, spaces or"
+            " punctuation; if they are the same category, fix the data (declaring the"
+            " levels turns such typos into errors)"
+        ),
+        (
+            "group 'region' is not declared within another group, but each of its 6 levels"
+            " lies within exactly one level of 'operator': it is treated as nested within"
+            " 'operator' (inferred; declare within = 'operator' to make it explicit)"
+        ),
+        (
+            "column 'qualification' (factor): declared level ['phd'] has no rows; it"
+            " includes the reference level 'phd', so contrasts against it are not"
+            " identified"
+        ),
+        "1 column not named by the schema is ignored: ['notes']",
+    )

@@ -23,9 +23,12 @@ def thinned_posterior(posterior: xr.Dataset, draws: int | None) -> xr.Dataset:
     """At most ``draws`` draws in total, evenly spaced over chains and draws."""
     if draws is None:
         return posterior
+    import arviz as az
+
     per_chain = max(1, draws // posterior.sizes["chain"])
-    step = max(1, posterior.sizes["draw"] // per_chain)
-    return posterior.isel(draw=slice(None, None, step)).isel(draw=slice(0, per_chain))
+    factor = max(1, posterior.sizes["draw"] // per_chain)
+    thinned = az.thin(posterior, factor=factor) if factor > 1 else posterior
+    return thinned.isel(draw=slice(0, per_chain)).transpose("chain", "draw", ...)
 
 
 def replicate(fit, draws: int | None = 200, seed: int = 1) -> tuple[Design, xr.Dataset]:
