@@ -54,7 +54,7 @@ def validate(df: pd.DataFrame, schema: Schema) -> ValidatedData:
     cycles = check_nesting_cycles(ctx)
     problems = [*roles, *cycles.problems, *check_duplicate_columns(ctx), *check_empty(ctx)]
     problems += check_missing_columns(ctx)
-    if ctx.n == 0:
+    if ctx.n == 0 or roles:  # no rows, or a column in two roles: its values have no one meaning
         raise DataValidationError(problems)
     present = present_entries(ctx)
     cols = {col: ColumnView(df[col]) for col, _, _ in present}
