@@ -337,6 +337,49 @@ def test_model_graph_escapes_column_names():
     ElementTree.fromstring(svg)  # well-formed
 
 
+def test_arviz_figures_are_self_contained_escaped_svg():
+    """The figures drawn by arviz_plots (rank, energy, comparison) come out as inline SVG like
+    capmodel's own: text kept as escaped text, no script, no reference to anything outside,
+    and no figure left open in pyplot."""
+    from xml.etree import ElementTree
+
+    from matplotlib import pyplot
+
+    from capmodel.report import figures
+
+    rng = np.random.default_rng(0)
+    open_before = pyplot.get_fignums()
+    ranks = figures.rank_plot(
+        [
+            (f"region_effect[{IMG}]", rng.normal(size=(2, 600))),
+            (f"beta[{XSS}]", rng.normal(size=(2, 600)) + [[0.0], [1.0]]),  # chains disagree
+            ("cost $x$ région", rng.normal(size=(2, 600))),
+        ]
+    )
+    energy = figures.energy_plot(rng.normal(size=(2, 600)).cumsum(axis=1), 0.3)
+    relative = figures.compare_plot(
+        [f"small {IMG}", "cost $x$"], [-100.0, -110.0], [5.0, 5.0], [0.0, -10.0], [0.0, 3.0]
+    )
+    absolute = figures.compare_plot(
+        ["a", XSS], [-100.0, -110.0], [5.0, 5.0], [float("nan")] * 2, [float("nan")] * 2
+    )
+    for svg in map(str, (ranks, energy, relative, absolute)):
+        assert svg.startswith('<svg role="img" ')
+        ElementTree.fromstring(svg)  # well-formed
+        assert "<script" not in svg.lower() and "<img" not in svg and "<text" in svg
+        assert set(re.findall(r"https?://[^\s\"'<>]+", svg)) <= {
+            "http://www.w3.org/2000/svg",
+            "http://www.w3.org/1999/xlink",
+        }
+        assert "<image" not in svg and not re.search(r"""href="(?!#)""", svg)
+    assert "&lt;img src=x onerror=" in ranks and "&lt;script&gt;" in ranks
+    assert "cost $x$ région" in ranks  # '$' is not read as mathtext
+    assert "BFMI" in energy
+    assert "&lt;img src=x onerror=" in relative and "cost $x$" in relative
+    assert "&lt;script&gt;" in absolute
+    assert pyplot.get_fignums() == open_before  # ArviZ's pyplot figures are closed
+
+
 def test_divergence_table_finds_the_parameter_that_differs():
     rng = np.random.default_rng(0)
     div = rng.random((2, 200)) < 0.1

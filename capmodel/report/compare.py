@@ -113,17 +113,28 @@ def comparison_page(c: Comparison) -> Page:
     )
     for n in c.notes:
         loo.blocks.append(Text(n, cls="warn"))
+    relative = bool(t["elpd_diff"].notna().all() and t["dse"].notna().all())
     loo.blocks.append(
         Figure(
-            figures.elpd_plot(
+            figures.compare_plot(
                 list(t["model"]),
                 list(t["elpd"]),
                 list(t["se"]),
-                list(t["elpd_diff"].fillna(0.0)),
-                list(t["dse"].fillna(0.0)),
+                list(t["elpd_diff"]),
+                list(t["dse"]),
             ),
-            "elpd of each model with its SE, and its difference to the best "
-            "model with the SE of the difference.",
+            (
+                "ArviZ's comparison plot (plot_compare): each model's elpd difference to "
+                "the best model (dashed line) with the SE of the difference (dSE); the "
+                f"dotted line marks a difference of -{SMALL_DIFF:g}, below which models "
+                "are not told apart. Each model's elpd and SE are in the table."
+            )
+            if relative
+            else (
+                "ArviZ's comparison plot (plot_compare): elpd of each model with its SE; "
+                "the dashed line marks the best model. No difference could be computed "
+                "(see the warnings)."
+            ),
         )
     )
     loo.blocks.append(

@@ -4,22 +4,28 @@ checks, published margins and LOO comparisons. Each takes plain numbers, not a f
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import arviz_plots as azp
+import matplotlib
 import numpy as np
+import pandas as pd
+import xarray as xr
+from arviz_base.labels import BaseLabeller
+from cycler import cycler
 from markupsafe import Markup
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from scipy.stats import rankdata
 
 from capmodel import intervals
-from capmodel.report.stats import Interval
-from capmodel.report.svg import styled, subplots, text, to_svg
+from capmodel.report.stats import SAMPLE_DIMS, Interval
+from capmodel.report.svg import collection_to_svg, styled, subplots, text, to_svg
 
 BLUE, GREY, RED, BLACK = "#1f4e79", "#8c8c8c", "#b3261e", "#222222"
 CHAIN_COLOURS = ("#1f4e79", "#d08c00", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457")
 ROW_INCH = 0.22
+RANK_DRAWS = 200  # draws per chain in a rank plot: longer chains are thinned evenly
 
 
 def _height(n_rows: int, extra: float = 0.9) -> float:
@@ -128,55 +134,80 @@ def forest_panels(
     return to_svg(fig)
 
 
+class _Labeller(BaseLabeller):
+    """ArviZ's labels, as data labels for matplotlib (:func:`text`: no mathtext), long
+    variable names shortened; ``names`` maps variable names to the labels shown."""
+
+    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+        self.names = dict(names or {})
+
+    def var_name_to_str(self, var_name: str | None) -> str | None:
+        if var_name is None:
+            return None
+        name = self.names.get(var_name, str(var_name))
+        return text(name if len(name) <= 60 else name[:57] + "...")
+
+    def dim_coord_to_str(self, dim: Any, coord_val: Any, coord_idx: Any) -> str:
+        return text(coord_val)
+
+
+def _chains(n_chain: int, n_draw: int) -> dict[str, np.ndarray]:
+    return {"chain": np.arange(n_chain), "draw": np.arange(n_draw)}
+
+
 @styled
-def rank_plot(items: Sequence[tuple[str, np.ndarray]], bins: int = 20) -> Markup:
-    """Rank histograms per chain (one panel per parameter; ``items``: label, (chain, draw)
-    array). Flat histograms of similar height mean the chains mix."""
+def rank_plot(items: Sequence[tuple[str, np.ndarray]], max_draws: int = RANK_DRAWS) -> Markup:
+    """ArviZ's rank plot (``arviz_plots.plot_rank``): per parameter (``items``: label,
+    (chain, draw) array), each chain's fractional-rank Δ-ECDF, with the p-value of ArviZ's
+    multi-chain uniformity test and the draws that contribute most to a failed test marked.
+    Lines close to zero mean the chains mix. Chains longer than ``max_draws`` are thinned
+    evenly to at most ``max_draws`` draws (the figure's size grows with the draws)."""
     n = len(items)
+    n_chain, n_draw = np.shape(items[0][1])
+    # variables named by position: a label may hold any character, '/' included
+    names = {f"p{k}": label for k, (label, _) in enumerate(items)}
+    ds = xr.Dataset(
+        {f"p{k}": (SAMPLE_DIMS, np.asarray(x, dtype=float)) for k, (_, x) in enumerate(items)},
+        coords=_chains(n_chain, n_draw),
+    )
+    factor = math.ceil(n_draw / max_draws)
     ncols = 2 if n > 1 else 1
     nrows = math.ceil(n / ncols)
-    fig, axes = subplots(nrows, ncols, figsize=(9.0, 2.1 * nrows), squeeze=False)
-    for k, ax in enumerate(axes.ravel()):
-        if k >= n:
-            ax.set_visible(False)
-            continue
-        label, x = items[k]
-        x = np.asarray(x, dtype=float)
-        ranks = rankdata(x.ravel()).reshape(x.shape)
-        edges = np.linspace(0.5, x.size + 0.5, bins + 1)
-        for c in range(x.shape[0]):
-            counts, _ = np.histogram(ranks[c], bins=edges)
-            ax.stairs(
-                counts, np.arange(bins + 1), color=CHAIN_COLOURS[c % 6], lw=1.3, label=f"chain {c}"
-            )
-        ax.axhline(x.shape[1] / bins, color=GREY, ls="--", lw=0.8)
-        ax.set_title(text(label if len(label) <= 60 else label[:57] + "..."), fontsize=8)
-        ax.set_yticks([])
-        ax.set_xticks([])
-        ax.set_xlabel("rank (all chains pooled)", fontsize=7)
-    axes.ravel()[0].legend(fontsize=7, frameon=False, ncols=min(4, items[0][1].shape[0]))
-    fig.tight_layout()
-    return to_svg(fig)
+    with matplotlib.rc_context({"axes.prop_cycle": cycler(color=CHAIN_COLOURS)}):
+        pc = azp.plot_rank(
+            xr.DataTree.from_dict({"posterior": ds}),
+            backend="matplotlib",
+            labeller=_Labeller(names),
+            visuals={"title": {"size": 8}},
+            thin=factor > 1,
+            stats={"thin": {"factor": factor}},
+            col_wrap=ncols,
+            figure_kwargs={"figsize": (9.0, 2.1 * nrows), "layout": "constrained"},
+        )
+        pc.add_legend("chain", loc="outside upper right", ncols=min(n_chain, 6), frameon=False)
+    return collection_to_svg(pc)
 
 
 @styled
-def energy_plot(energy: np.ndarray, bfmi: Sequence[float]) -> Markup:
-    """Marginal energy vs energy transitions (chain, draw): similar widths mean NUTS explores
-    the energy well (BFMI near 1)."""
+def energy_plot(energy: np.ndarray, threshold: float) -> Markup:
+    """ArviZ's energy plot (``arviz_plots.plot_energy``; ``energy``: chain, draw): the
+    marginal energy vs the energy transitions (similar widths mean NUTS explores the energy
+    well) and each chain's BFMI against ``threshold``."""
     e = np.asarray(energy, dtype=float)
-    marginal = (e - e.mean(axis=1, keepdims=True)).ravel()
-    transition = np.diff(e, axis=1).ravel()
-    fig, ax = subplots(figsize=(6.0, 2.6))
-    lim = np.quantile(np.abs(np.concatenate([marginal, transition])), 0.995)
-    edges = np.linspace(-lim, lim, 50)
-    ax.hist(marginal, bins=edges, density=True, color=BLUE, alpha=0.55, label="marginal energy")
-    ax.hist(
-        transition, bins=edges, density=True, color="#d08c00", alpha=0.55, label="energy transition"
-    )
-    ax.set_yticks([])
-    ax.set_title("Energy: BFMI per chain " + ", ".join(f"{b:.2f}" for b in bfmi))
-    ax.legend(fontsize=8, frameon=False)
-    return to_svg(fig)
+    ds = xr.Dataset({"energy": (SAMPLE_DIMS, e)}, coords=_chains(*e.shape))
+    with matplotlib.rc_context({"axes.prop_cycle": cycler(color=(BLUE, "#d08c00"))}):
+        pc = azp.plot_energy(
+            xr.DataTree.from_dict({"sample_stats": ds}),
+            backend="matplotlib",
+            threshold=threshold,
+            visuals={"legend": {"frameon": False}},
+            figure_kwargs={"figsize": (8.0, 2.6), "layout": "constrained"},
+        )
+    pc.viz["plot"].sel(column="energy").item().set_title("Energy (centred)")
+    ax = pc.viz["plot"].sel(column="bfmi").item()
+    ax.set_yticks(np.arange(e.shape[0]))  # one row per chain
+    ax.set_ylim(-0.5, e.shape[0] - 0.5)
+    return collection_to_svg(pc)
 
 
 @styled
@@ -304,26 +335,30 @@ def margins_plot(rows: Sequence[dict | str]) -> Markup:
 
 
 @styled
-def elpd_plot(
+def compare_plot(
     names: Sequence[str],
     elpd: Sequence[float],
     se: Sequence[float],
     diff: Sequence[float],
     dse: Sequence[float],
 ) -> Markup:
-    """LOO elpd of each model (± SE) and its difference to the best (± dSE)."""
-    fig, (a1, a2) = subplots(1, 2, figsize=(8.0, _height(len(names), 1.0)), sharey=True)
-    y = np.arange(len(names))[::-1]
-    a1.errorbar(elpd, y, xerr=se, fmt="o", color=BLUE, capsize=3)
-    a2.errorbar(diff, y, xerr=dse, fmt="o", color=BLACK, capsize=3)
-    a2.axvline(0, color=GREY, ls="--", lw=0.8)
-    a1.set_yticks(y)
-    a1.set_yticklabels([text(n) for n in names])
-    a1.set_title("elpd (LOO) ± SE")
-    a2.set_title("difference to the best ± dSE")
-    a1.set_ylim(-0.7, len(names) - 0.3)
-    fig.tight_layout()
-    return to_svg(fig)
+    """ArviZ's comparison plot (``arviz_plots.plot_compare``; models best first): each
+    model's elpd difference to the best (``diff``: ArviZ's, zero or negative) ± dSE, with
+    ArviZ's line at -4 (smaller differences are negligible); when no difference could be
+    computed (a NaN in ``diff``), each model's elpd ± SE."""
+    table = pd.DataFrame(
+        {"elpd": elpd, "se": se, "elpd_diff": diff, "dse": dse},
+        index=[text(n) for n in names],
+    )
+    relative = bool(np.isfinite(table[["elpd_diff", "dse"]].to_numpy()).all())
+    pc = azp.plot_compare(
+        table,
+        relative_scale=relative,
+        backend="matplotlib",
+        visuals={"similar_line": {} if relative else False},
+        figure_kwargs={"figsize": (6.5, _height(len(names), 1.2))},
+    )
+    return collection_to_svg(pc)
 
 
 @styled

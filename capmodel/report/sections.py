@@ -10,7 +10,6 @@ from capmodel.fitting.diagnostics import (
     ESS,
     RHAT,
     TREEDEPTH_WARN_SHARE,
-    bfmi,
 )
 from capmodel.report import figures
 from capmodel.report.blocks import Details, Figure, Items, Section, Table, Text
@@ -355,20 +354,26 @@ def convergence_section(fit) -> Section:
         sec.blocks.append(
             Figure(
                 figures.rank_plot(items),
-                "Rank plots of the worst parameters: "
-                "each chain's histogram of the ranks of its draws among all "
-                "draws. Flat histograms of equal height mean the chains agree "
-                "and mix; bumps or steps mean they do not.",
+                "Rank plots of the worst parameters (ArviZ's plot_rank): each chain's "
+                "fractional-rank Δ-ECDF, the difference between the distribution of the "
+                "ranks of its draws among all draws and a uniform one. Lines close to zero "
+                "mean the chains agree and mix; a bump means a chain over-samples part of "
+                "the posterior. Each panel spans a little more than the deviation chance "
+                "explains, so a line that reaches its edge is suspect. p: ArviZ's "
+                "multi-chain uniformity test; black dots mark the draws that make it fail. "
+                "Chains longer than "
+                f"{figures.RANK_DRAWS} draws are thinned evenly to at most {figures.RANK_DRAWS}.",
             )
         )
     if stats is not None and "energy" in stats:
         energy = stats["energy"].transpose("chain", "draw")
         sec.blocks.append(
             Figure(
-                figures.energy_plot(energy.values, list(bfmi(energy))),
-                "Energy plot: when the energy transitions (orange) are much "
-                "narrower than the marginal energy (blue), NUTS explores the "
-                "posterior's tails slowly (low BFMI).",
+                figures.energy_plot(energy.values, BFMI),
+                "Energy plot (ArviZ's plot_energy): when the energy transitions (orange) "
+                "are much narrower than the marginal energy (blue), NUTS explores the "
+                "posterior's tails slowly (low BFMI). Left: each chain's BFMI, against the "
+                f"warning threshold {BFMI} (dashed line).",
             )
         )
     return sec

@@ -1,7 +1,10 @@
 """Matplotlib figures as inline SVG: text kept as (escaped) text, ids unique in the page.
 
-Figures are made with ``matplotlib.figure.Figure`` directly: no pyplot, no backend switch, no
-global state touched outside a ``rc_context``.
+capmodel's own figures are made with ``matplotlib.figure.Figure`` directly: no pyplot, no
+backend switch, no global state touched outside a ``rc_context``. ArviZ's plots
+(``arviz_plots``, matplotlib backend) make theirs with ``pyplot.subplots``:
+:func:`collection_to_svg` renders such a figure the same way and then closes it, so that
+pyplot keeps no reference to it.
 """
 
 from __future__ import annotations
@@ -64,6 +67,18 @@ def to_svg(fig: Figure) -> Markup:
     svg = _REF.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
     svg = svg.replace("<svg ", '<svg role="img" ', 1)
     return Markup(svg)  # matplotlib escapes every text it writes
+
+
+def collection_to_svg(pc: Any) -> Markup:
+    """The figure of an ``arviz_plots.PlotCollection`` (matplotlib backend) as
+    :func:`to_svg`; the figure is closed afterwards (pyplot made it)."""
+    from matplotlib import pyplot
+
+    fig = pc.viz["figure"].item()
+    try:
+        return to_svg(fig)
+    finally:
+        pyplot.close(fig)
 
 
 def styled[**P](fn: Callable[P, Markup]) -> Callable[P, Markup]:
