@@ -148,3 +148,101 @@ def test_hash_changes_when_one_value_changes(frame, schema, column, value):
     after = encode(validate(other, schema))
     assert after.attrs["data_hash"] != before.attrs["data_hash"]
     assert dataset_hash(before) == before.attrs["data_hash"]
+
+
+# ------------------------------------------------------------------ the capmodel accessor
+def _with_missing_responses(frame):
+    for col in ("cap_options", "cap_orientation", "occupation_change"):
+        frame[col] = frame[col].astype(object)
+    frame.loc[3, "cap_options"] = np.nan
+    frame.loc[5, "cap_orientation"] = None
+    frame.loc[7, "occupation_change"] = pd.NA
+    return frame
+
+
+def test_accessor_frame_round_trips_the_validated_frame(frame, schema):
+    validated = validate(_with_missing_responses(frame), schema)
+    decoded = encode(validated).capmodel.frame()
+    expected = validated.frame.drop(columns=[e.column for e in schema.extras])
+    pd.testing.assert_frame_equal(decoded, expected)  # values, dtypes, order, row index
+    assert decoded["cap_options"].isna().sum() == 1 and decoded["cap_orientation"].cat.ordered
+
+
+def test_accessor_round_trips_dropped_rows_and_a_column_subset(frame, schema):
+    frame["sex"] = frame["sex"].astype(object)
+    frame.loc[[0, 5], "sex"] = None
+    validated = validate(
+        frame, dataclasses.replace(schema, missing=MissingPolicy(covariates="drop_rows"))
+    )
+    columns = ["region", "sex", "reflection", "training"]
+    decoded = encode(validated).capmodel.frame(columns)
+    pd.testing.assert_frame_equal(decoded, validated.frame[columns])
+    assert list(decoded.index[:5]) == [2, 3, 4, 5, 7]
+
+
+def test_accessor_plain_frame_has_numpy_dtypes(frame, schema):
+    ds = encode(validate(_with_missing_responses(frame), schema))
+    plain = ds.capmodel.frame(plain=True)
+    assert list(plain.columns) == list(ds.capmodel.columns())
+    assert plain["cap_options"].dtype == np.float64 and np.isnan(plain.loc[4, "cap_options"])
+    assert plain["reflection"].dtype == np.float64  # supports: 0/1 as floats too
+    assert plain.loc[6, "cap_orientation"] is None or pd.isna(plain.loc[6, "cap_orientation"])
+    assert list(plain["region"]) == list(frame["region"])
+    assert list(plain["person_id"]) == list(frame["person_id"])
+    assert plain["months_since_exit"].dtype == np.int64
+
+
+def test_accessor_columns_roles_kinds_and_levels(frame, schema):
+    enc = encode(validate(frame, schema)).capmodel
+    assert enc.columns("groups") == ("operator", "region")
+    assert enc.columns(("factors", "confounders")) == ("sex", "qualification", "autonomy")
+    assert enc.columns("supports") == ("information", "reflection")
+    assert enc.columns("wave") == ("months_since_exit",) and enc.columns("weight") == ("weight",)
+    assert enc.role("person_id") == "id" and enc.role("training") == "realisations"
+    kinds = {c: enc.kind(c) for c in ("person_id", "weight", "region", "autonomy")}
+    assert kinds == {"person_id": "id", "weight": "numeric", "region": "categorical",
+                     "autonomy": "numeric"}  # fmt: skip
+    assert enc.kind("cap_orientation") == "ordinal" and enc.kind("cap_options") == "binary"
+    assert enc.kind("reflection") == "binary"
+    assert enc.levels("cap_orientation") == ORIENTATION
+    assert enc.has_levels("sex") and not enc.has_levels("autonomy")
+    assert not enc.has_levels("person_id") and not enc.has_levels("not_a_column")
+    assert enc.persons == tuple(dict.fromkeys(frame["person_id"]))
+    assert enc.references() == {"sex": "F", "qualification": "none"}
+    assert enc.reference("sex") == "F"
+    with pytest.raises(KeyError, match="not a column"):
+        enc.variable("usefulness")  # extras are not encoded
+    with pytest.raises(KeyError, match="has no levels"):
+        enc.levels("autonomy")
+    with pytest.raises(ValueError, match="unknown role"):
+        enc.columns("group")
+
+
+def test_accessor_variable_and_array(frame, schema):
+    ds = encode(validate(frame, schema))
+    enc = ds.capmodel
+    assert enc.variable("sex").identical(ds["covariate__sex"])
+    np.testing.assert_array_equal(enc.variable("reflection"), frame["reflection"])
+    np.testing.assert_array_equal(
+        enc.array(["training", "occupation_change"]), ds["realisations"].values
+    )
+    assert enc.array([]).shape == (40, 0)
+    labels = enc.labels("qualification")
+    assert labels.index.name == "row" and list(labels) == list(frame["qualification"])
+
+
+def test_accessor_nesting(frame, schema):
+    enc = encode(validate(frame, schema)).capmodel
+    assert enc.within("region") == "operator" and enc.within("operator") is None
+    outer = enc.levels("operator")
+    parents = enc.parent_codes("region")
+    assert {r: outer[c] for r, c in zip(enc.levels("region"), parents, strict=True)} == REGION_OF
+    with pytest.raises(KeyError, match="not nested"):
+        enc.parent_codes("operator")
+
+
+def test_accessor_reads_a_dataset_without_optional_roles(frame):
+    s = Schema(id="person_id", factors=(), indicators=())
+    enc = encode(validate(frame[frame["months_since_exit"] == 1], s)).capmodel
+    assert enc.columns() == ("person_id",) and enc.columns("supports") == ()
+    assert list(enc.frame()["person_id"]) == [f"P{k:02d}" for k in range(16)]

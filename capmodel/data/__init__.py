@@ -4,7 +4,10 @@
 >>> data.validated.frame, data.dataset                # doctest: +SKIP
 
 Step by step: :func:`read_table` -> :func:`validate` -> :func:`encode`. Row numbers in every
-message are 1-based data rows (row 1 = first data row, line 2 of a CSV).
+message are 1-based data rows (row 1 = first data row, line 2 of a CSV). The encoded dataset is
+read back through its ``capmodel`` accessor (:class:`EncodedData`, registered on import):
+
+>>> data.dataset.capmodel.frame()                    # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import xarray as xr
 # encode.encode): importing the functions here, after their modules, makes the package
 # attributes the functions, not the modules.
 from capmodel.data.encode import dataset_hash, encode
+from capmodel.data.encoded import EncodedData  # registers the ``capmodel`` dataset accessor
 from capmodel.data.io import TableReadError, read_table
 from capmodel.data.schema import (
     Covariate,
@@ -42,6 +46,7 @@ __all__ = [
     "Covariate",
     "Data",
     "DataValidationError",
+    "EncodedData",
     "Extra",
     "Group",
     "Indicator",

@@ -30,6 +30,9 @@ or values along ``obs`` are therefore named ``person_code``, ``supports`` and ``
 Dataset attributes: ``schema`` (JSON of ``Schema.to_dict()``), ``data_hash`` (see
 :func:`dataset_hash`), ``n_rows``, ``n_persons``, ``dropped_rows`` (count) and
 ``encoding_version``. Extra columns are not encoded; they stay in ``validated.frame``.
+
+Read it back through its ``capmodel`` accessor (:class:`capmodel.data.encoded.EncodedData`:
+``ds.capmodel.frame()``, ``.levels(column)``, ...), not by these names.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from capmodel.data import EncodedData
 from capmodel.effects.aggregate import Subgroups
 from capmodel.effects.assignment import DEFAULT_PRIOR_SD, AssignmentModel
 from capmodel.effects.interventions import parse_intervention
@@ -32,13 +33,7 @@ from capmodel.effects.predict import EffectModel, Predictor
 from capmodel.effects.tables import EffectResult, sample_coords, summary_columns, tidy
 from capmodel.effects.threads import single_blas_thread
 from capmodel.effects.total import _flat, _subgroup_coords, notes
-from capmodel.effects.units import (
-    INTEGRATED,
-    EffectsError,
-    Units,
-    conversion_parts,
-    first_rows,
-)
+from capmodel.effects.units import INTEGRATED, EffectsError, Units, first_rows
 
 DEFAULT_SEED = 1  # seed of the draws of the survey-only variables in every cell
 DEFAULT_OVERLAP = 0.05  # overlap: P(s_k = 1 | c) below this or above 1 - this is reported
@@ -46,24 +41,16 @@ DEFAULT_OVERLAP = 0.05  # overlap: P(s_k = 1 | c) below this or above 1 - this i
 
 def _labels(ds: xr.Dataset, col: str, rows: np.ndarray) -> np.ndarray:
     """Labels (str) of a group or categorical covariate at ``rows``."""
-    for prefix in ("group__", "covariate__"):
-        if f"{prefix}{col}" in ds and f"level__{col}" in ds.coords:
-            levels = np.array([str(v) for v in ds[f"level__{col}"].values], dtype=object)
-            return levels[ds[f"{prefix}{col}"].values[rows]].astype(str)
-    raise KeyError(col)
+    enc: EncodedData = ds.capmodel
+    if col not in enc.columns(("groups", "factors", "confounders")) or not enc.has_levels(col):
+        raise KeyError(col)
+    levels = np.array(enc.levels(col), dtype=object)
+    return levels[enc.variable(col).values[rows]].astype(str)
 
 
 def _levels(ds: xr.Dataset, col: str) -> tuple[str, ...] | None:
-    return (
-        tuple(str(v) for v in ds[f"level__{col}"].values) if f"level__{col}" in ds.coords else None
-    )
-
-
-def _split_term(t: str) -> tuple[str, str | None]:
-    if t.endswith("]") and "[" in t:
-        c, lv = t[:-1].split("[", 1)
-        return c, lv
-    return t, None
+    """Levels of a categorical or ordinal column of the data; None for any other name."""
+    return ds.capmodel.levels(col) if ds.capmodel.has_levels(col) else None
 
 
 class _Terms:
@@ -159,7 +146,7 @@ class PostStratifier:
         for c, _ in cat:
             resp_x[c] = _labels(ds, c, first)
         for c, _ in num:
-            resp_x[c] = ds[f"covariate__{c}"].values[first].astype(float)
+            resp_x[c] = ds.capmodel.variable(c).values[first].astype(float)
         for i, k in enumerate(model.units.support_names):
             resp_x[k] = model.units.supports[:, i]
         self.assignment = AssignmentModel.fit(
@@ -172,15 +159,14 @@ class PostStratifier:
         n = self.counts.size
         x_levels = dict(self.targets)
         self.blocks = {
-            "capability": _Terms(
-                [_split_term(t) for t in design.capability_terms], self.cells, x_levels, n
-            ),
-            "realisation": _Terms(
-                [_split_term(t) for t in design.realisation_terms], self.cells, x_levels, n
-            ),
-            "conversion": _Terms(
-                [(p.covariate, p.level) for p in conversion_parts(design)], self.cells, x_levels, n
-            ),
+            block: _Terms(
+                [(p.covariate, p.level) for p in design.parts(terms)], self.cells, x_levels, n
+            )
+            for block, terms in (
+                ("capability", design.capability_terms),
+                ("realisation", design.realisation_terms),
+                ("conversion", design.conversion_terms),
+            )
         }
         self.codes = {}
         for g in design.groups:
@@ -325,7 +311,8 @@ def survey_means(model: EffectModel, by: Sequence[str] = ()) -> pd.DataFrame:
     ds = model.data
     if y is None or ds is None:
         raise EffectsError("survey means need the fit's data and its observed realisations")
-    w_all = ds["weight"].values.astype(float) if "weight" in ds else np.ones(u.n_rows)
+    weight = ds.capmodel.columns("weight")
+    w_all = ds.capmodel.variable(weight[0]).values.astype(float) if weight else np.ones(u.n_rows)
     values = np.column_stack([np.where(y >= 0, y, np.nan), (y == 1).any(axis=1)]).astype(float)
     rows = []
     for var in ("all", *by):

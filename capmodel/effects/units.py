@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from capmodel.model.design import Design
+from capmodel.data import EncodedData
+from capmodel.model.design import Design, TermParts
 from capmodel.model.integrated import PersonLayout, person_layout
 from capmodel.spec import Spec
 
@@ -25,27 +26,9 @@ class EffectsError(ValueError):
     """An effect request names an unknown support, column or option."""
 
 
-@dataclass(frozen=True)
-class TermParts:
-    """A conversion term ``support:covariate[level]``: its support and the factor part."""
-
-    support: str
-    covariate: str
-    level: str | None  # None for a numeric covariate
-
-
 def conversion_parts(design: Design) -> list[TermParts]:
-    """Split every conversion term label of ``design`` into support, covariate and level."""
-    out = []
-    for t, label in enumerate(design.conversion_terms):
-        k = design.supports[int(design.conversion_support[t])]
-        rest = label[len(k) + 1 :]
-        if rest.endswith("]") and "[" in rest:
-            col, level = rest[:-1].split("[", 1)
-            out.append(TermParts(k, col, level))
-        else:
-            out.append(TermParts(k, rest, None))
-    return out
+    """Support, covariate and level of every conversion term of ``design``, in order."""
+    return design.parts(design.conversion_terms)
 
 
 @dataclass(frozen=True)
@@ -122,30 +105,22 @@ def _by_variables(
     ds: xr.Dataset, supports: tuple[str, ...], rows_support: np.ndarray
 ) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
     out: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
-    for name, var in ds.data_vars.items():
-        name = str(name)
-        for prefix in ("group__", "covariate__"):
-            if not name.startswith(prefix) or name.endswith("__parent"):
-                continue
-            col = name[len(prefix) :]
-            if f"level__{col}" in ds.coords:
-                out[col] = (
-                    var.values.astype(np.int64),
-                    tuple(str(v) for v in ds[f"level__{col}"].values),
-                )
-            elif var.attrs.get("kind") == "numeric":
-                values = var.values
-                uniq = np.unique(values)
-                if uniq.size <= 10:
-                    out[col] = (np.searchsorted(uniq, values), tuple(f"{v:g}" for v in uniq))
-    if "wave" in ds:
-        waves = ds["wave"].values
+    enc: EncodedData = ds.capmodel
+    for col in enc.columns(("groups", "factors", "confounders")):
+        values = enc.variable(col).values
+        if enc.has_levels(col):
+            out[col] = (values.astype(np.int64), enc.levels(col))
+        elif enc.kind(col) == "numeric":
+            uniq = np.unique(values)
+            if uniq.size <= 10:
+                out[col] = (np.searchsorted(uniq, values), tuple(f"{v:g}" for v in uniq))
+    for column in enc.columns("wave"):
+        waves = enc.variable(column).values
         uniq = np.unique(waves)
         labels = tuple(str(int(w)) for w in uniq)
         out["wave"] = (np.searchsorted(uniq, waves), labels)
-        column = ds["wave"].attrs.get("column")
-        if column and column not in out:
-            out[str(column)] = out["wave"]
+        if column not in out:
+            out[column] = out["wave"]
     for i, k in enumerate(supports):
         out.setdefault(k, (rows_support[:, i].astype(np.int64), ("0", "1")))
     return out
@@ -168,26 +143,22 @@ def sample_units(
     n_persons = len(design.person_labels)
     first = first_rows(person_of_row, n_persons)
     names = model_supports(spec, design)
-    all_supports = [str(s) for s in ds["support"].values] if "support" in ds.dims else []
-    sup_rows = (
-        ds["supports"].values[:, [all_supports.index(k) for k in names]].astype(float)
-        if names
-        else np.zeros((person_of_row.size, 0))
-    )
+    enc: EncodedData = ds.capmodel
+    sup_rows = enc.array(names).astype(float)
     supports = sup_rows[first]
     parts = conversion_parts(design)
     z = np.zeros((n_persons, len(parts)))
     for t, p in enumerate(parts):
-        values = ds[f"covariate__{p.covariate}"].values[first]
+        values = enc.variable(p.covariate).values[first]
         if p.level is None:
             z[:, t] = values.astype(float)
         else:
-            levels = [str(v) for v in ds[f"level__{p.covariate}"].values]
-            z[:, t] = (values == levels.index(p.level)).astype(float)
+            z[:, t] = (values == enc.levels(p.covariate).index(p.level)).astype(float)
+    wave_column = next(iter(enc.columns("wave")), None)
     if weights == "survey":
-        if "weight" not in ds:
+        if not enc.columns("weight"):
             raise EffectsError("weights = 'survey', but the data have no weight column")
-        w = ds["weight"].values.astype(float)
+        w = enc.variable(enc.columns("weight")[0]).values.astype(float)
         what = "survey sample, survey-weighted"
     else:
         w = np.ones(person_of_row.size)
@@ -210,7 +181,7 @@ def sample_units(
         person_index=np.arange(n_persons) if residual == POSTERIOR else None,
         person_labels=design.person_labels,
         realisation_y=design.realisation_y if design.realisations else None,
-        wave=ds["wave"].values.astype(np.int64) if "wave" in ds else None,
+        wave=enc.variable(wave_column).values.astype(np.int64) if wave_column else None,
         layout=person_layout(
             person_of_row,
             n_persons,
@@ -220,9 +191,5 @@ def sample_units(
         if spec.latent
         else None,
         indicator_kinds=tuple((j.name, j.kind, len(j.levels)) for j in design.indicators),
-        references={
-            str(v.attrs["column"]): str(v.attrs["reference"])
-            for k, v in ds.data_vars.items()
-            if str(k).startswith("covariate__") and "reference" in v.attrs
-        },
+        references=enc.references(),
     )

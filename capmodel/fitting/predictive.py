@@ -16,6 +16,7 @@ import pymc as pm
 import xarray as xr
 
 from capmodel import intervals
+from capmodel.data import EncodedData
 from capmodel.model.design import Design
 
 
@@ -145,12 +146,12 @@ def ppc_table(
 
 def _row_codes(ds: xr.Dataset, column: str) -> tuple[np.ndarray, list[str]]:
     """Integer code per data row and the labels, for a group, covariate or the wave column."""
-    for prefix in ("group__", "covariate__"):
-        name = f"{prefix}{column}"
-        if name in ds and f"level__{column}" in ds.coords:
-            return ds[name].values.astype(int), [str(x) for x in ds[f"level__{column}"].values]
-    if "wave" in ds and ds["wave"].attrs.get("column") == column or column == "wave":
-        waves = ds["wave"].values
+    enc: EncodedData = ds.capmodel
+    if column in enc.columns(("groups", "factors", "confounders")) and enc.has_levels(column):
+        return enc.variable(column).values.astype(int), list(enc.levels(column))
+    wave = enc.columns("wave")
+    if wave and column in (wave[0], "wave"):
+        waves = enc.variable(wave[0]).values
         labels = sorted(set(waves.tolist()))
         return np.searchsorted(labels, waves), [str(w) for w in labels]
     raise KeyError(

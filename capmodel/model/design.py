@@ -7,12 +7,13 @@ missing response drops that term only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
 
-from capmodel.data import Data
+from capmodel.data import Data, EncodedData
 from capmodel.data.schema import SchemaError
 from capmodel.spec import Spec
 
@@ -43,6 +44,18 @@ class GroupIndex:
     parent: str | None = None
     persons_per_level: np.ndarray = field(default_factory=lambda: np.zeros(0))
     parent_of_level: np.ndarray | None = None  # code of the parent level of each level
+
+
+@dataclass(frozen=True)
+class TermParts:
+    """What a design term stands for: covariate ``covariate`` (its dummy of ``level`` for a
+    categorical covariate, its value for a numeric one: ``level`` None), times the support
+    ``support`` for a conversion term (None for the other terms). The term's label, e.g.
+    ``reflection:qualification[bac2]``, is for display: read its parts here."""
+
+    support: str | None
+    covariate: str
+    level: str | None
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,12 @@ class Design:
     weights: np.ndarray | None  # (N,) survey weights, None when unweighted
     waves: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    # label -> parts of every capability, conversion and realisation term
+    term_parts: dict[str, TermParts] = field(default_factory=dict)
+
+    def parts(self, terms: Iterable[str]) -> list[TermParts]:
+        """The parts of each of ``terms`` (labels of this design's terms), in order."""
+        return [self.term_parts[t] for t in terms]
 
     def realisation_obs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Observed realisation entries, flattened: (row, realisation index, value)."""
@@ -109,29 +128,29 @@ class Design:
 
 def _covariate_terms(
     ds: xr.Dataset, columns: tuple[str, ...], references: dict[str, str], rows: np.ndarray
-) -> tuple[list[str], list[np.ndarray], list[str]]:
+) -> tuple[list[str], list[np.ndarray], list[TermParts]]:
     """Dummy columns (non-reference levels) for categorical covariates, the value for numeric.
 
-    Returns term labels, the columns (over ``rows``), and the covariate each term belongs to.
+    Returns term labels, the columns (over ``rows``), and the parts of each term.
     """
-    labels, cols, owner = [], [], []
+    enc: EncodedData = ds.capmodel
+    labels, cols, parts = [], [], []
     for c in columns:
-        var = ds[f"covariate__{c}"]
-        values = var.values[rows]
-        if var.attrs.get("kind") == "numeric":
+        values = enc.variable(c).values[rows]
+        if enc.kind(c) == "numeric":
             labels.append(c)
             cols.append(values.astype(float))
-            owner.append(c)
+            parts.append(TermParts(None, c, None))
             continue
-        levels = [str(v) for v in ds[f"level__{c}"].values]
+        levels = enc.levels(c)
         ref = references.get(c, levels[0])
         for i, lv in enumerate(levels):
             if lv == ref:
                 continue
             labels.append(f"{c}[{lv}]")
             cols.append((values == i).astype(float))
-            owner.append(c)
-    return labels, cols, owner
+            parts.append(TermParts(None, c, lv))
+    return labels, cols, parts
 
 
 def _first_rows(person_of_row: np.ndarray, n_persons: int) -> np.ndarray:
@@ -160,13 +179,6 @@ def _check_person_constant(
         )
 
 
-def _parent_codes(ds: xr.Dataset, g: str, parent: str, n_levels: int) -> np.ndarray:
-    """Parent level of each level of ``g`` (each level lies in one parent level: validated)."""
-    out = np.zeros(n_levels, dtype=np.int64)
-    out[ds[f"group__{g}"].values] = ds[f"group__{parent}"].values
-    return out
-
-
 def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     """Arrays for ``spec`` from validated, encoded ``data`` (see :class:`Design`); the encoded
     dataset alone is enough (a saved fit's ``data`` group)."""
@@ -177,49 +189,46 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
             f"group column(s) {clash} clash with capmodel's dimension names "
             f"{list(RESERVED_DIMS)}; rename them"
         )
-    person_of_row = ds["person_code"].values.astype(np.int64)
-    person_labels = tuple(str(v) for v in ds["person"].values)
+    enc: EncodedData = ds.capmodel
+    (id_column,) = enc.columns("id")
+    person_of_row = enc.variable(id_column).values.astype(np.int64)
+    person_labels = enc.persons
     n_persons = len(person_labels)
     n_rows = person_of_row.size
     first = _first_rows(person_of_row, n_persons)
-    refs = {
-        str(v.attrs["column"]): str(v.attrs["reference"])
-        for k, v in ds.data_vars.items()
-        if str(k).startswith("covariate__") and "reference" in v.attrs
-    }
+    refs = enc.references()
     notes: list[str] = []
+    term_parts: dict[str, TermParts] = {}
 
     # supports, person level
-    support_all = [str(s) for s in ds["support"].values] if "support" in ds.dims else []
-    sup_rows = ds["supports"].values if support_all else np.zeros((n_rows, 0))
+    sup_rows = enc.array(enc.columns("supports"))
     _check_person_constant("supports", sup_rows, person_of_row, first, person_labels)
-    k_idx = [support_all.index(k) for k in spec.supports]
-    support_person = sup_rows[first][:, k_idx].astype(float)
+    support_person = enc.array(spec.supports)[first].astype(float)
 
     for c in set(spec.capability_covariates()) | set(spec.realisation_covariates()):
-        _check_person_constant(c, ds[f"covariate__{c}"].values, person_of_row, first, person_labels)
+        _check_person_constant(c, enc.variable(c).values, person_of_row, first, person_labels)
 
-    cap_terms, cap_cols, _ = _covariate_terms(ds, spec.capability_covariates(), refs, first)
+    cap_terms, cap_cols, cap_parts = _covariate_terms(ds, spec.capability_covariates(), refs, first)
     capability_x = np.column_stack(cap_cols) if cap_cols else np.zeros((n_persons, 0))
+    term_parts.update(zip(cap_terms, cap_parts, strict=True))
 
     conv_terms, conv_cols, conv_support = [], [], []
     for k, factors in spec.conversion:
         ki = spec.supports.index(k)
-        term_labels, cols, _ = _covariate_terms(ds, factors, refs, first)
-        for lab, col in zip(term_labels, cols, strict=True):
+        term_labels, cols, parts = _covariate_terms(ds, factors, refs, first)
+        for lab, col, part in zip(term_labels, cols, parts, strict=True):
             conv_terms.append(f"{k}:{lab}")
             conv_cols.append(support_person[:, ki] * col)
             conv_support.append(ki)
+            term_parts[conv_terms[-1]] = TermParts(k, part.covariate, part.level)
     conversion_x = np.column_stack(conv_cols) if conv_cols else np.zeros((n_persons, 0))
 
     # measurement
     indicators = []
     for j in spec.indicators:
-        y = ds[f"indicator__{j}"].values.astype(np.int64)
-        kind = ds[f"indicator__{j}"].attrs.get("kind", "binary")
-        levels = (
-            tuple(str(v) for v in ds[f"level__{j}"].values) if kind == "ordinal" else ("0", "1")
-        )
+        y = enc.variable(j).values.astype(np.int64)
+        kind = enc.kind(j)
+        levels = enc.levels(j) if kind == "ordinal" else ("0", "1")
         rows = np.flatnonzero(y >= 0)
         if rows.size == 0:
             raise DesignError(f"indicator '{j}' has no observed value")
@@ -232,26 +241,24 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         indicators.append(IndicatorData(j, kind, levels, rows, y[rows]))
 
     # realisations
-    real_all = [str(r) for r in ds["realisation"].values] if "realisation" in ds.dims else []
-    r_idx = [real_all.index(r) for r in spec.realisations]
-    realisation_y = (
-        ds["realisations"].values[:, r_idx].astype(np.int64)
-        if r_idx
-        else np.zeros((n_rows, 0), dtype=np.int64)
-    )
-    d_idx = [support_all.index(k) for k in spec.direct_effects] if spec.realisations else []
-    direct_x = sup_rows[:, d_idx].astype(float) if d_idx else np.zeros((n_rows, 0))
+    realisation_y = enc.array(spec.realisations).astype(np.int64)
+    direct = spec.direct_effects if spec.realisations else ()
+    direct_x = enc.array(direct).astype(float)
     rows_all = np.arange(n_rows)
-    real_terms, real_cols, _ = _covariate_terms(ds, spec.realisation_covariates(), refs, rows_all)
+    real_terms, real_cols, real_parts = _covariate_terms(
+        ds, spec.realisation_covariates(), refs, rows_all
+    )
     realisation_x = np.column_stack(real_cols) if real_cols else np.zeros((n_rows, 0))
+    term_parts.update(zip(real_terms, real_parts, strict=True))
 
     waves: tuple[int, ...] = ()
     log_time = None
-    if "wave" in ds:
-        waves = tuple(sorted(int(w) for w in np.unique(ds["wave"].values)))
+    wave = enc.variable(enc.columns("wave")[0]).values if enc.columns("wave") else None
+    if wave is not None:
+        waves = tuple(sorted(int(w) for w in np.unique(wave)))
     if spec.realisations and spec.time != "no":
-        if len(waves) > 1:
-            log_time = np.log(ds["wave"].values.astype(float) / 6.0)
+        if wave is not None and len(waves) > 1:
+            log_time = np.log(wave.astype(float) / 6.0)
         elif spec.time == "yes":
             raise DesignError(
                 "realisations.time = true, but the data have a single wave "
@@ -264,20 +271,14 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     # groups
     groups = []
     for g in spec.groups:
-        codes = ds[f"group__{g}"].values.astype(np.int64)
+        codes = enc.variable(g).values.astype(np.int64)
         _check_person_constant(g, codes, person_of_row, first, person_labels)
-        labels = tuple(str(v) for v in ds[f"level__{g}"].values)
+        labels = enc.levels(g)
         counts = np.bincount(codes[first], minlength=len(labels))
-        parent = ds[f"group__{g}"].attrs.get("within") if spec.group_structure == "nested" else None
+        parent = enc.within(g) if spec.group_structure == "nested" else None
         if parent is not None and parent not in spec.groups:
             parent = None  # nested in a group the model leaves out: plain effects
-        parent_of_level = (
-            ds[f"group__{g}__parent"].values.astype(np.int64)
-            if parent is not None and f"group__{g}__parent" in ds
-            else None
-        )
-        if parent is not None and parent_of_level is None:
-            parent_of_level = _parent_codes(ds, g, parent, len(labels))
+        parent_of_level = enc.parent_codes(g) if parent is not None else None
         groups.append(GroupIndex(g, labels, codes[first], codes, parent, counts, parent_of_level))
     interactions = []
     if spec.interaction:
@@ -299,7 +300,7 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
                     )
                 )
 
-    weights = ds["weight"].values.astype(float) if spec.weighted else None
+    weights = enc.variable(enc.columns("weight")[0]).values.astype(float) if spec.weighted else None
     return Design(
         n_rows=n_rows,
         person_labels=person_labels,
@@ -324,4 +325,5 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         weights=weights,
         waves=waves,
         notes=tuple(notes),
+        term_parts=term_parts,
     )

@@ -20,8 +20,7 @@ def _pct(x: float) -> str:
 
 
 def wave_column(fit) -> str | None:
-    ds = fit.data
-    return str(ds["wave"].attrs.get("column", "wave")) if "wave" in ds else None
+    return next(iter(fit.data.capmodel.columns("wave")), None)
 
 
 def ppc_section(fit, replicated: Callable[[], tuple]) -> Section:
@@ -197,7 +196,7 @@ def published_section(fit, reference: str | None, replicated: Callable[[], tuple
         return sec
     design, rep = replicated()
     draws = rep.sizes["chain"] * rep.sizes["draw"]
-    weight = str(fit.data["weight"].attrs.get("column", "weight")) if "weight" in fit.data else None
+    weight = next(iter(fit.data.capmodel.columns("weight")), None)
     rows, missing, note = margin_rows(
         frame, table, weight, wave_column(fit), replicated_columns(design, rep)
     )

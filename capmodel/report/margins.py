@@ -64,34 +64,10 @@ def find_table(frame: pd.DataFrame, which: str | None = "auto") -> ReferenceTabl
 
 def decode_frame(ds: xr.Dataset) -> pd.DataFrame:
     """The encoded data set (a fit's ``data`` group) as a table with the original column
-    names and labels: groups, supports, covariates, indicators, realisations, wave, weight."""
-    out: dict[str, object] = {}
-    for name, var in ds.data_vars.items():
-        if "obs" not in var.dims:
-            continue
-        col = str(var.attrs.get("column", name))
-        values = var.values
-        if name == "person_code":
-            out[col] = np.asarray(ds["person"].values)[values]
-        elif name in ("wave", "weight"):
-            out[col] = values
-        elif name == "supports":
-            for k, label in enumerate(ds["support"].values):
-                out[str(label)] = values[:, k].astype(float)
-        elif name == "realisations":
-            for k, label in enumerate(ds["realisation"].values):
-                out[str(label)] = np.where(values[:, k] < 0, np.nan, values[:, k]).astype(float)
-        elif f"level__{col}" in ds.coords and var.attrs.get("kind") != "numeric":
-            labels = np.asarray([str(x) for x in ds[f"level__{col}"].values], dtype=object)
-            decoded = np.full(values.shape, None, dtype=object)
-            ok = values >= 0
-            decoded[ok] = labels[values[ok]]
-            out[col] = decoded
-        elif str(name).startswith("indicator__"):
-            out[col] = np.where(values < 0, np.nan, values).astype(float)
-        else:
-            out[col] = values
-    return pd.DataFrame(out)
+    names and labels: id, wave, weight, groups, supports, covariates, indicators, realisations
+    (labels as strings, 0/1 columns as floats with NaN where missing; see
+    :meth:`capmodel.data.EncodedData.frame`), one row per data row in order."""
+    return ds.capmodel.frame(plain=True).reset_index(drop=True)
 
 
 ResponseColumns = dict[str, np.ndarray]  # column -> (sample, row) replicated values

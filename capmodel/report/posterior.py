@@ -3,6 +3,8 @@ measurement, capability, realisations and groups. Every interval is the report's
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
@@ -10,6 +12,10 @@ from capmodel.intervals import bounds
 from capmodel.report import figures
 from capmodel.report.blocks import Details, Figure, Section, Table, Text
 from capmodel.report.stats import Interval, fmt, heading, interval, intervals
+
+if TYPE_CHECKING:
+    from capmodel.data import EncodedData
+    from capmodel.model.design import Design
 
 
 def _rows(post: xr.Dataset, name: str, dim: str | None = None, **sel) -> list[Interval]:
@@ -93,30 +99,38 @@ def measurement_section(fit) -> Section:
 
 # ------------------------------------------------------------------------------ capability
 def _levels(ds: xr.Dataset, column: str) -> tuple[list[str], str | None]:
-    var = ds.get(f"covariate__{column}")
-    if var is None or var.attrs.get("kind") == "numeric":
+    """Levels and reference of a categorical covariate; ([], None) for any other column."""
+    enc: EncodedData = ds.capmodel
+    if column not in enc.columns(("factors", "confounders")) or not enc.has_levels(column):
         return [], None
-    levels = [str(x) for x in ds[f"level__{column}"].values]
-    return levels, str(var.attrs.get("reference", levels[0]))
+    levels = list(enc.levels(column))
+    return levels, enc.references().get(column, levels[0])
 
 
-def conversion_rows(post: xr.Dataset, ds: xr.Dataset, support: str, factor: str) -> list[Interval]:
+def conversion_rows(
+    post: xr.Dataset, design: Design, ds: xr.Dataset, support: str, factor: str
+) -> list[Interval]:
     """Effect of ``support`` on capability at each level of ``factor``: support_effect plus
     the conversion term of that level (the reference level has none)."""
     base = post["support_effect"].sel(support=support)
     terms = set(map(str, post["conversion_term"].values)) if "conversion" in post else set()
+    term_of = {  # level (None: numeric factor) -> its conversion term in the posterior
+        p.level: t
+        for t, p in zip(design.conversion_terms, design.parts(design.conversion_terms), strict=True)
+        if p.support == support and p.covariate == factor and t in terms
+    }
     levels, ref = _levels(ds, factor)
     if not levels:  # numeric factor: the change of the effect per unit
-        term = f"{support}:{factor}"
+        term = term_of.get(None)
         return (
             [interval(f"change per unit of {factor}", post["conversion"].sel(conversion_term=term))]
-            if term in terms
+            if term is not None
             else []
         )
     rows = []
     for lv in levels:
-        term = f"{support}:{factor}[{lv}]"
-        draws = base + post["conversion"].sel(conversion_term=term) if term in terms else base
+        term = term_of.get(lv)
+        draws = base + post["conversion"].sel(conversion_term=term) if term is not None else base
         rows.append(interval(f"{lv} (reference)" if lv == ref else lv, draws))
     return rows
 
@@ -154,7 +168,7 @@ def capability_section(fit) -> Section:
     for support, factors in spec.conversion:
         prow: list[Interval] = []
         for factor in factors:
-            r = conversion_rows(post, ds, support, factor)
+            r = conversion_rows(post, fit.design, ds, support, factor)
             prow += [heading(f"by {factor}")] + r
             rows += [Interval(f"{support} | {factor} = {x.label}", x.mean, x.lo, x.hi) for x in r]
         panels.append((f"{support}", prow))
@@ -194,8 +208,9 @@ def capability_section(fit) -> Section:
 
 
 # ---------------------------------------------------------------------------- realisations
-def _owned(terms: list[str], columns: tuple[str, ...]) -> list[str]:
-    return [t for t in terms if t in columns or t.split("[", 1)[0] in columns]
+def _owned(terms: list[str], columns: tuple[str, ...], design: Design) -> list[str]:
+    """The terms (of ``design``) of the covariates ``columns``."""
+    return [t for t in terms if design.term_parts[t].covariate in columns]
 
 
 def realisations_section(fit) -> Section:
@@ -239,7 +254,7 @@ def realisations_section(fit) -> Section:
         )
     if "realisation_covariate" in post:
         terms = [str(t) for t in post["realisation_term"].values]
-        factors = _owned(terms, spec.realisation_factors)
+        factors = _owned(terms, spec.realisation_factors, fit.design)
         if factors:
             panels = [
                 (
@@ -298,12 +313,12 @@ def realisations_section(fit) -> Section:
 # ---------------------------------------------------------------------------------- groups
 def _group_labels(ds: xr.Dataset, group: str, labels: list[str]) -> list[str]:
     """Labels with their parent level for nested groups ('Corse (Catalys)')."""
-    parent = ds.get(f"group__{group}__parent")
-    if parent is None or f"level__{parent.attrs.get('outer')}" not in ds.coords:
+    enc: EncodedData = ds.capmodel
+    within = enc.within(group)
+    if within is None or not enc.has_levels(within):
         return labels
-    outer = [str(x) for x in ds[f"level__{parent.attrs['outer']}"].values]
-    own = [str(x) for x in ds[f"level__{group}"].values]
-    codes = dict(zip(own, parent.values.tolist(), strict=True))
+    outer = enc.levels(within)
+    codes = dict(zip(enc.levels(group), enc.parent_codes(group).tolist(), strict=True))
     return [f"{lab} ({outer[codes[lab]]})" if codes.get(lab, -1) >= 0 else lab for lab in labels]
 
 
