@@ -12,7 +12,7 @@ residual rule were used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -86,6 +86,22 @@ def effect_model(
     )
 
 
+MODEL_OPTIONS_DOC = """
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+"""
+
+
+def _model_options_documented(f: Callable[..., EffectResult]) -> Callable[..., EffectResult]:
+    """Append the shared model options (as :func:`effect_model` takes them) to ``f``'s doc."""
+    f.__doc__ = (f.__doc__ or "").rstrip() + "\n" + MODEL_OPTIONS_DOC.strip("\n") + "\n    "
+    return f
+
+
+@_model_options_documented
 def predict(
     fit: Fit | EffectModel,
     interventions: str | Sequence[InterventionLike] = ("observed", "none"),
@@ -102,11 +118,6 @@ def predict(
     fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
     interventions: one intervention or several ('observed', 'none', 'reflection=1', ...).
     by: subgroup variables (each level a subgroup, besides everyone).
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     if isinstance(interventions, str):
@@ -114,6 +125,7 @@ def predict(
     return _total.predict(model, interventions, by=by)
 
 
+@_model_options_documented
 def total_effects(
     fit: Fit | EffectModel,
     *,
@@ -134,16 +146,12 @@ def total_effects(
     supports: the supports of the default contrasts, do(k=1) vs do(k=0) (default: all).
     cep: with the default contrasts, also the CEP as received vs no CEP at all.
     by: subgroup variables (each level a subgroup, besides everyone).
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     return _total.total_effects(model, contrasts=contrasts, supports=supports, cep=cep, by=by)
 
 
+@_model_options_documented
 def mediation(
     fit: Fit | EffectModel,
     *,
@@ -162,16 +170,12 @@ def mediation(
     supports: the supports whose effects are split (default: every capability support).
     cep: also the CEP as a whole (as received vs no CEP at all).
     by: subgroup variables (each level a subgroup, besides everyone).
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     return _mediation.mediation(model, supports=supports, cep=cep, by=by)
 
 
+@_model_options_documented
 def conversion(
     fit: Fit | EffectModel,
     *,
@@ -186,16 +190,12 @@ def conversion(
 
     fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
     by: subgroup variables (each level a subgroup, besides everyone).
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     return _conversion.conversion(model, by=by)
 
 
+@_model_options_documented
 def attribution(
     fit: Fit | EffectModel,
     *,
@@ -214,16 +214,12 @@ def attribution(
     data: the raw survey table (DataFrame or path), for the self-reported attribution.
     by: subgroup variables (each level a subgroup, besides everyone).
     column: the column of ``data`` with the self-reported attribution (0/1).
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     return _attribution.attribution(model, data=data, by=by, column=column)
 
 
+@_model_options_documented
 def pathways(
     fit: Fit | EffectModel,
     *,
@@ -252,11 +248,6 @@ def pathways(
     population: a population table: adds post-stratified shares of types 1-4.
     count: the column of ``population`` with cell counts (default: one row per person).
     seed: seed of the post-stratification's draws of the survey-only variables.
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     return _pathways.pathways(
@@ -272,6 +263,7 @@ def pathways(
     )
 
 
+@_model_options_documented
 def poststratify(
     fit: Fit | EffectModel,
     population: pd.DataFrame,
@@ -302,11 +294,6 @@ def poststratify(
     overlap: cells with P(s_k = 1 | c) below this or above 1 - this are reported.
     wave: the wave predicted for (default: month 6 if the data have it, else the first).
     prior_sd: prior sd of the assignment sub-model's coefficients (the intercept's is 5).
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     return _poststrat.poststratify(
