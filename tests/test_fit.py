@@ -256,3 +256,39 @@ def test_cli_fit_writes_a_loadable_fit(sim, tmp_path, capsys):
     loaded = load_fit(out)
     assert loaded.manifest["settings"]["draws"] == 60
     assert isinstance(loaded.summary(["support_effect"]), pd.DataFrame)
+
+
+def test_verdict_reports_person_residuals_and_other_parameters_apart():
+    """The max R-hat over person residuals and over the other parameters are both recorded
+    (a maximum over thousands of residuals has a higher noise floor); the verdict keeps
+    the overall maximum."""
+    from capmodel.fitting.diagnostics import Diagnostics, diagnose
+
+    rng = np.random.default_rng(0)
+    good = rng.normal(size=(2, 400, 3))
+    shifted = rng.normal(size=(2, 400, 50))
+    shifted[1] += 0.5  # the second chain disagrees on the residuals
+    idata = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset(
+                {
+                    "beta": (("chain", "draw", "k"), good),
+                    "capability_residual": (("chain", "draw", "person"), shifted),
+                }
+            ),
+            "sample_stats": xr.Dataset(
+                {
+                    "diverging": (("chain", "draw"), np.zeros((2, 400), bool)),
+                    "energy": (("chain", "draw"), rng.normal(size=(2, 400))),
+                }
+            ),
+        }
+    )
+    d = diagnose(idata)
+    assert d.max_rhat_persons is not None and d.max_rhat_others is not None
+    assert d.max_rhat_persons > 1.05 > d.max_rhat_others
+    assert d.max_rhat == d.max_rhat_persons and d.verdict == "fail"
+    assert "person residuals" in d.text() and "other parameters" in d.text()
+    # diagnostics saved before these fields existed still load
+    old = {k: v for k, v in d.to_dict().items() if not k.startswith("max_rhat_")}
+    assert Diagnostics(**old).max_rhat_persons is None

@@ -38,6 +38,10 @@ class Diagnostics:
     min_bfmi: float | None
     treedepth_saturation: float | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # the max R-hat over the person-level variables (residuals) alone, when there are any:
+    # a maximum over thousands has a higher noise floor (docs/models.md, "Reading a warning")
+    max_rhat_persons: float | None = None
+    max_rhat_others: float | None = None  # over the other (non-person) parameters
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,6 +49,15 @@ class Diagnostics:
     @property
     def approximate(self) -> bool:
         return self.verdict == APPROXIMATE
+
+    def _rhat_split(self) -> str:
+        """'; person residuals 1.012, other parameters 1.008' when a fit has both."""
+        if self.max_rhat_persons is None or self.max_rhat_others is None:
+            return ""
+        return (
+            f"; person residuals {self.max_rhat_persons:.3f}, "
+            f"other parameters {self.max_rhat_others:.3f}"
+        )
 
     def text(self) -> str:
         if self.approximate:
@@ -59,7 +72,8 @@ class Diagnostics:
         assert self.treedepth_saturation is not None
         lines = [
             f"convergence: {self.verdict.upper()}",
-            f"  max R-hat {self.max_rhat:.3f} (worst: {', '.join(self.worst_rhat[:3])})",
+            f"  max R-hat {self.max_rhat:.3f} (worst: {', '.join(self.worst_rhat[:3])})"
+            + self._rhat_split(),
             f"  min bulk ESS {self.min_ess_bulk:.0f}, min tail ESS {self.min_ess_tail:.0f} "
             f"(worst: {', '.join(self.worst_ess[:3])})",
             f"  divergences {self.divergences} of {self.n_draws} draws; min BFMI "
@@ -69,6 +83,12 @@ class Diagnostics:
         lines += [f"  - {r}" for r in self.reasons]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+def _person_elements(post: xr.Dataset, labels: list[str]) -> np.ndarray:
+    """Which of ``labels`` (az.summary's, in its order) are elements of a person-level variable."""
+    persons = {str(v) for v, da in post.data_vars.items() if "person" in da.dims}
+    return np.array([lab.split("[", 1)[0] in persons for lab in labels], dtype=bool)
 
 
 def parameter_diagnostics(post: xr.Dataset) -> pd.DataFrame:
@@ -121,6 +141,9 @@ def diagnose(
     ess_b = np.where(np.isfinite(ess_bulk), ess_bulk, np.inf)
     ess_t = np.where(np.isfinite(ess_tail), ess_tail, np.inf)
     worst_ess = tuple(labels[i] for i in np.argsort(ess_b)[:5])
+    person = _person_elements(post, labels)
+    max_rhat_persons = float(rhat_f[person].max()) if person.any() else None
+    max_rhat_others = float(rhat_f[~person].max()) if (~person).any() else None
     min_b, min_t = float(ess_b.min()), float(ess_t.min())
 
     fails, warns = [], []
@@ -158,6 +181,8 @@ def diagnose(
         min_bfmi,
         sat,
         tuple(notes),
+        max_rhat_persons,
+        max_rhat_others,
     )
 
 

@@ -217,6 +217,19 @@ def convergence_section(fit) -> Section:
             f"warn > {RHAT[0]}, fail > {RHAT[1]}",
             status(diag.max_rhat > RHAT[0], diag.max_rhat > RHAT[1]),
         ),
+        *(
+            [
+                (
+                    "max R-hat: person residuals / other parameters",
+                    f"{fmt(diag.max_rhat_persons, 3)} / {fmt(diag.max_rhat_others, 3)}",
+                    "a maximum over thousands of residuals has a higher noise floor "
+                    "(docs/models.md)",
+                    "",
+                )
+            ]
+            if diag.max_rhat_persons is not None
+            else []
+        ),
         (
             "min bulk ESS",
             fmt(diag.min_ess_bulk, 0),
