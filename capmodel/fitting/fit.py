@@ -53,18 +53,16 @@ class Fit:
     def design(self) -> Design:
         """The design arrays of the data the model was fitted to, built once and shared by
         every consumer (effects, predictive checks, LOO, the report)."""
-        if "design" not in self._built:
-            self._built["design"] = build_design(self.spec, self.data)
-        return self._built["design"]
+        return self.cached("design", lambda: build_design(self.spec, self.data))
 
     def built_model(self, *, generative: bool = False) -> BuiltModel:
         """This fit's PyMC model (:func:`capmodel.model.build_model`), built once per kind:
         as fitted, or ``generative`` (every response observed, one residual per person: the
         model that prior and posterior predictive simulation run)."""
-        key = ("model", generative)
-        if key not in self._built:
-            self._built[key] = build_model(self.spec, self.design, generative=generative)
-        return self._built[key]
+        return self.cached(
+            ("model", generative),
+            lambda: build_model(self.spec, self.design, generative=generative),
+        )
 
     def cached(self, key: Any, build: Callable[[], Any]) -> Any:
         """``build()`` once per ``key`` for this fit (e.g. the pointwise model of LOO)."""

@@ -111,39 +111,13 @@ def ppc_section(fit, replicated: Callable[[], tuple]) -> Section:
         width = (outside["replicated_hi"] - outside["replicated_lo"]).clip(lower=1e-9)
         gap = (outside["observed"] - outside["replicated_mean"]).abs() / width
         worst = outside.assign(_gap=gap).sort_values("_gap", ascending=False).head(20)
-        sec.blocks.append(
-            Table(
-                [
-                    "response",
-                    "level",
-                    "split",
-                    "group",
-                    "n",
-                    "observed %",
-                    "replicated %",
-                    f"{intervals.percent()} interval",
-                ],
-                [
-                    [
-                        r.response,
-                        r.level,
-                        r.by_variable,
-                        r.by_level,
-                        str(r.n),
-                        _pct(r.observed),
-                        _pct(r.replicated_mean),
-                        f"{_pct(r.replicated_lo)}–{_pct(r.replicated_hi)}",
-                    ]
-                    for r in worst.itertuples()
-                ],
-                caption="Cells outside their interval (worst first)",
-            )
-        )
+        sec.blocks.append(_ppc_numbers(worst, caption="Cells outside their interval (worst first)"))
     sec.blocks.append(Details("Numbers: every cell", blocks=[_ppc_numbers(table)]))
     return sec
 
 
-def _ppc_numbers(table: pd.DataFrame) -> Table:
+def _ppc_numbers(table: pd.DataFrame, caption: str = "") -> Table:
+    """One row per cell: observed and replicated shares, the interval; outside ones flagged."""
     return Table(
         [
             "response",
@@ -168,6 +142,7 @@ def _ppc_numbers(table: pd.DataFrame) -> Table:
             ]
             for r in table.itertuples()
         ],
+        caption=caption,
         flags=["warn" if o else "" for o in table["outside"]],
     )
 
