@@ -42,7 +42,7 @@ def main() -> int:
             scenario=args.scenario,
         )
         post = s.fit.posterior
-        t = recovery_table(post, true_values(s.sim.params, post), prob=args.prob)
+        t = recovery_table(post, true_values(s.sim.params, post, s.fit.design), prob=args.prob)
         t["seed"] = seed
         tables.append(t)
         d = s.fit.manifest["diagnostics"]

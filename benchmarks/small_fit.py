@@ -23,7 +23,7 @@ spec = load_spec(args.spec)
 sim = simulate("cep2021", seed=args.seed, n_population=args.n_population)
 f = fit(spec, sim.survey, draws=300, tune=400, chains=2, seed=5, progressbar=False, verbose=False)
 d = f.manifest["diagnostics"]
-table = recovery_table(f.posterior, true_values(sim.params, f.posterior))
+table = recovery_table(f.posterior, true_values(sim.params, f.posterior, f.design))
 depth = f.idata["sample_stats"].dataset["depth"].values.mean()
 print(
     json.dumps(

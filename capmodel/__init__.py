@@ -1,8 +1,9 @@
 """capmodel: Bayesian capability-approach models for evaluating career guidance (CEP).
 
 The layout follows the work: data -> spec -> model -> fit -> effects -> report.
-``capmodel.fit``, ``capmodel.load``, ``capmodel.load_spec`` and ``capmodel.write_report(fit, path)``
-import PyMC on first use.
+``capmodel.fit``, ``capmodel.load_fit``, ``capmodel.load_spec`` and
+``capmodel.write_report(fit, path)`` import PyMC on first use. A saved fit has one loader,
+``capmodel.load_fit`` (like ``load_spec`` and ``capmodel.data.load_data``).
 """
 
 from typing import Any
@@ -17,7 +18,6 @@ __version__ = "0.1.0"
 _LAZY = {
     "fit": ("capmodel.fitting.fit", "fit"),
     "Fit": ("capmodel.fitting.fit", "Fit"),
-    "load": ("capmodel.fitting.fit", "load_fit"),
     "load_fit": ("capmodel.fitting.fit", "load_fit"),
     "Spec": ("capmodel.spec.spec", "Spec"),
     "load_spec": ("capmodel.spec.spec", "load_spec"),
@@ -31,6 +31,11 @@ def __getattr__(name: str) -> Any:
 
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
+    if name == "load":
+        raise AttributeError(
+            "module 'capmodel' has no attribute 'load': a saved fit is read by "
+            "capmodel.load_fit(path)"
+        )
     raise AttributeError(f"module 'capmodel' has no attribute {name!r}")
 
 
@@ -45,7 +50,6 @@ __all__ = [
     "Spec",
     "__version__",
     "fit",
-    "load",
     "load_fit",
     "load_spec",
     "write_report",

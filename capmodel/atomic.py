@@ -60,6 +60,22 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise
 
 
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary file path beside ``path`` for a writer that takes a path (netCDF);
+    on success rename it to ``path`` (with a plain file's mode), else remove it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 of a file's bytes (read in 1 MiB chunks)."""
     h = hashlib.sha256()

@@ -140,3 +140,85 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if NUTS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+def _fake_fit(out):
+    """A saved fit of models/realisations.toml whose 'posterior' is 2 chains x 4 draws near the
+    model's initial point (no sampling: a second or two once PyMC is imported), its verdict
+    WARN; with ``population.parquet`` and ``survey.parquet`` of its simulated data beside it."""
+    import json
+
+    import xarray as xr
+
+    from capmodel.data import load_data
+    from capmodel.fitting.diagnostics import Diagnostics
+    from capmodel.fitting.fit import Fit
+    from capmodel.fitting.store import FORMAT_VERSION
+    from capmodel.model import build_design, build_model, observed_dataset
+    from capmodel.simulate import simulate
+    from capmodel.spec import load_spec
+
+    sim = simulate("cep2021", seed=3, n_population=5000)
+    spec = load_spec("models/realisations.toml")
+    data = load_data(sim.survey, spec.schema)
+    design = build_design(spec, data)
+    model = build_model(spec, design).model
+    outs = model.free_RVs + model.deterministics
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", point_fn=False)
+    point = model.initial_point()
+    rng = np.random.default_rng(3)
+    draws = [
+        fn(*[point[v.name] + rng.normal(0, 0.2, np.shape(point[v.name])) for v in model.value_vars])
+        for _ in range(8)
+    ]
+
+    def dims(name: str, ndim: int) -> tuple:
+        named = tuple(model.named_vars_to_dims.get(name, ()))
+        return named if len(named) == ndim else tuple(f"{name}_dim_{i}" for i in range(ndim))
+
+    post = {}
+    for i, rv in enumerate(outs):
+        arr = np.stack([d[i] for d in draws]).reshape(2, 4, *np.shape(draws[0][i]))
+        post[rv.name] = (("chain", "draw", *dims(rv.name, arr.ndim - 2)), arr)
+    coords = {k: list(v) for k, v in model.coords.items() if v is not None}
+    posterior = xr.Dataset(post).assign_coords(
+        {k: v for k, v in coords.items() if k in {d for _, (ds, _) in post.items() for d in ds}}
+    )
+    diag = Diagnostics(
+        "warn", ("R-hat 1.02 > 1.01 (x)",), 1.02, 500.0, 500.0, ("x",), ("x",), 0, 8, 1.0, 0.0
+    )
+    ds = data.dataset
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "created": "2026-01-01T00:00:00+00:00",
+        "method": "nuts",
+        "approximate": False,
+        "spec": spec.to_dict(),
+        "data": {
+            "hash": ds.attrs["data_hash"],
+            "n_rows": int(ds.attrs["n_rows"]),
+            "n_persons": int(ds.attrs["n_persons"]),
+            "dropped_rows": 0,
+            "waves": list(design.waves),
+            "groups": {g.name: len(g.labels) for g in design.groups},
+            "warnings": [],
+        },
+        "settings": {"chains": 2, "draws": 4, "seed": 1, "sampler": "none (test draws)"},
+        "notes": [],
+        "residuals": None,
+        "diagnostics": json.loads(json.dumps(diag.to_dict())),
+    }
+    idata = xr.DataTree.from_dict(
+        {"posterior": posterior, "observed_data": observed_dataset(spec, design), "data": ds}
+    )
+    Fit(idata, spec, manifest).save(out / "fit")
+    sim.population.to_parquet(out / "population.parquet", index=False)
+    sim.survey.to_parquet(out / "survey.parquet", index=False)
+    return out / "fit"
+
+
+@pytest.fixture(scope="session")
+def fake_fit_dir(tmp_path_factory):
+    """A saved fit with test draws (no NUTS; see :func:`_fake_fit`), verdict WARN; its
+    directory's parent holds population.parquet and survey.parquet."""
+    return _fake_fit(tmp_path_factory.mktemp("fake"))

@@ -21,10 +21,11 @@ from pytensor.graph.replace import graph_replace
 import capmodel.effects as fx
 from capmodel.cli import main
 from capmodel.effects.interventions import Intervention, parse_intervention
-from capmodel.effects.params import posterior_params, select_draws
+from capmodel.effects.params import Params, posterior_params, select_draws
 from capmodel.effects.pathways import classify
 from capmodel.effects.units import EffectsError, sample_units
 from capmodel.model import build_design, build_model
+from capmodel.model.evaluate import ModelFunctions
 from capmodel.spec import load_spec
 from capmodel.validation.truth_effects import (
     SampleTruth,
@@ -79,11 +80,10 @@ def test_recomputed_probabilities_equal_the_models_own(small_fit_residuals, em):
         expected = _model_probabilities(fit.spec, em.design, values)
         params = posterior_params(
             fit.posterior.isel(chain=[chain], draw=[draw]),
-            em.spec,
-            em.design,
+            em.functions.names,
             residuals=fit.residual_draws,
         )
-        model = fx.EffectModel(em.spec, em.design, params, em.units)
+        model = fx.EffectModel(em.spec, em.design, params, em.units, functions=em.functions)
         pred = next(model.predictors())
         mine, w = pred.node_probabilities(em.units.supports)
         assert mine.shape[-1] == 1 and np.all(w == 1.0)  # each person's own residual draw
@@ -95,17 +95,23 @@ def test_no_latent_model_probabilities_equal_the_models_own(small_fit, em):
     small fit's realisation parameters (the centred intercept computed to match)."""
     spec = load_spec("models/realisations.toml")
     design = build_design(spec, small_fit.data)
-    post = small_fit.posterior.isel(chain=[0], draw=[5])
-    params = posterior_params(post, spec, design)
-    assert params.rho is None and params.residual is None
+    functions = ModelFunctions(spec, design)
+    assert "capability_loading" not in functions.names
     values = {v: small_fit.posterior[v].values[0, 5] for v in small_fit.posterior.data_vars}
     values["realisation_intercept_c"] = (
-        params.alpha[0]
-        + params.direct[0] @ design.direct_x.mean(axis=0)
-        + params.zeta[0] @ design.realisation_x.mean(axis=0)
+        values["realisation_intercept"]
+        + values["direct_effect"] @ design.direct_x.mean(axis=0)
+        + values["realisation_covariate"] @ design.realisation_x.mean(axis=0)
     )
     expected = _model_probabilities(spec, design, values)
-    model = fx.EffectModel(spec, design, params, sample_units(spec, small_fit.data, design))
+    params = Params(
+        np.zeros(1, dtype=int),
+        np.full(1, 5),
+        np.arange(1),
+        {n: np.asarray(values[n])[None] for n in functions.names},
+    )
+    units = sample_units(spec, small_fit.data, design)
+    model = fx.EffectModel(spec, design, params, units, functions=functions)
     pr, _ = next(model.predictors()).node_probabilities(model.units.supports)
     rows, cols, _ = design.realisation_obs()
     np.testing.assert_allclose(pr[0, rows, cols, 0], expected, rtol=0, atol=1e-8)
@@ -133,19 +139,18 @@ def test_te_equals_nde_plus_nie_exactly_and_matches_total_effects(em, totals):
 
 
 def test_a_support_with_no_effect_has_exactly_zero_effects(em):
-    k = em.design.supports.index("reflection")
+    d = em.design
     p = em.params
-    conv = p.conversion.copy()
-    conv[:, em.structure.conversion == em.units.support_names.index("reflection")] = 0.0
-    beta = p.beta.copy()
-    beta[:, k] = 0.0
-    direct = p.direct.copy()
-    direct[:, :, list(em.design.direct_supports).index("reflection")] = 0.0
+    values = {k: v.copy() for k, v in p.values.items()}
+    values["conversion"][:, np.array(d.supports)[d.conversion_support] == "reflection"] = 0.0
+    values["support_effect"][:, d.supports.index("reflection")] = 0.0
+    values["direct_effect"][:, :, d.direct_supports.index("reflection")] = 0.0
     null = fx.EffectModel(
         em.spec,
-        em.design,
-        dataclasses.replace(p, beta=beta, conversion=conv, direct=direct).take(slice(0, 60)),
+        d,
+        dataclasses.replace(p, values=values).take(slice(0, 60)),
         em.units,
+        functions=em.functions,
     )
     te = fx.total_effects(null, supports=["reflection"], cep=False, by=["qualification"])
     assert np.abs(te.draws["difference"].values).max() < 1e-15
@@ -244,7 +249,7 @@ def test_conversion_effects_contrasts_and_truth(em, truth, small_fit):
         & (t["level"] == "bac5plus")
     ].iloc[0]
     term = em.design.conversion_terms.index("reflection:qualification[bac5plus]")
-    assert row["mean"] == pytest.approx(em.params.conversion[:, term].mean(), abs=1e-12)
+    assert row["mean"] == pytest.approx(em.params["conversion"][:, term].mean(), abs=1e-12)
     # prob_best is a distribution over the levels of each factor
     best = eff.groupby(["support", "factor"])["prob_best"].sum()
     np.testing.assert_allclose(best.to_numpy(), 1.0)

@@ -24,7 +24,9 @@ from capmodel.validation.recovery import recovery_table, true_values
 
 
 def test_posterior_covers_the_simulators_truth(small_fit, sim):
-    table = recovery_table(small_fit.posterior, true_values(sim.params, small_fit.posterior))
+    table = recovery_table(
+        small_fit.posterior, true_values(sim.params, small_fit.posterior, small_fit.design)
+    )
     assert set(table["block"]) >= {"structural", "measurement", "realisation", "group scale"}
     assert len(table) > 150
     by_block = table.groupby("block")["covered"].mean()
@@ -89,7 +91,7 @@ def test_manifest_records_provenance(small_fit, spec):
 def test_save_load_round_trip(small_fit, small_fit_residuals, tmp_path):
     for name, f in (("fit", small_fit), ("with_residuals", small_fit_residuals)):
         path = f.save(tmp_path / name)
-        loaded = capmodel.load(path)
+        loaded = capmodel.load_fit(path)
         assert set(loaded.idata.children) == set(f.idata.children)
         for group in {"posterior", "sample_stats", "observed_data", "data", "residual_draws"} & set(
             f.idata.children

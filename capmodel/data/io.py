@@ -18,6 +18,7 @@ CSV files are read as text first and each column is then typed conservatively:
 
 from __future__ import annotations
 
+import csv
 import gzip
 import os
 import re
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from capmodel.data.validate.text import nfc
 
 if TYPE_CHECKING:
     from capmodel.data.schema import Schema
@@ -85,9 +88,13 @@ def read_table(
         raise TableReadError(f"{str(path)!r} is a directory, not a data file")
     kind = _kind(path)
     try:
+        if kind == "csv":
+            _check_header(path)
         return (
             pd.read_parquet(path) if kind == "parquet" else _read_csv(path, _label_columns(schema))
         )
+    except TableReadError:
+        raise
     except Exception as exc:  # re-raised with the file name
         raise TableReadError(
             f"cannot read {str(path)!r} as {kind.upper()}: {type(exc).__name__}: {exc}"
@@ -150,6 +157,32 @@ def _parse_csv(path: Path, label_columns: set[str], encoding: str) -> pd.DataFra
         else:
             out[col] = _infer(raw[col], decimal_comma=(sep == ";"))
     return pd.DataFrame(out, index=raw.index, columns=raw.columns)
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a CSV header that names a column twice (pandas would silently rename the copy
+    ``sex.1``), comparing the names in Unicode NFC; both positions are named (1-based)."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            sep = _sniff_separator(path, encoding)
+            opener = gzip.open if path.name.lower().endswith(".gz") else open
+            with opener(path, "rt", encoding=encoding, newline="") as fh:
+                names = next(csv.reader(fh, delimiter=sep), [])
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return  # undecodable: the reader says so
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        key = nfc(name)
+        if key in seen:
+            raise TableReadError(
+                f"{str(path)!r}: column name {key!r} appears more than once in the header, "
+                f"at columns {seen[key]} and {i}; expected each column name once (rename or "
+                "drop one of them)"
+            )
+        seen[key] = i
 
 
 def _sniff_separator(path: Path, encoding: str) -> str:

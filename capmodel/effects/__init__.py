@@ -231,6 +231,7 @@ def pathways(
     population: pd.DataFrame | None = None,
     count: str | None = None,
     seed: int = DEFAULT_SEED,
+    allow_unseen_groups: bool = False,
     draws: int | None = None,
     weights: str = "none",
     residual: str = POSTERIOR,
@@ -248,6 +249,8 @@ def pathways(
     population: a population table: adds post-stratified shares of types 1-4.
     count: the column of ``population`` with cell counts (default: one row per person).
     seed: seed of the post-stratification's draws of the survey-only variables.
+    allow_unseen_groups: group levels of ``population`` the fit never saw get effect 0
+        (default: an error naming them).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     return _pathways.pathways(
@@ -260,6 +263,7 @@ def pathways(
         population=population,
         count=count,
         seed=seed,
+        allow_unseen_groups=allow_unseen_groups,
     )
 
 
@@ -276,6 +280,7 @@ def poststratify(
     overlap: float = DEFAULT_OVERLAP,
     wave: int | None = None,
     prior_sd: float = DEFAULT_PRIOR_SD,
+    allow_unseen_groups: bool = False,
     draws: int | None = None,
     weights: str = "none",
     residual: str = POSTERIOR,
@@ -294,6 +299,8 @@ def poststratify(
     overlap: cells with P(s_k = 1 | c) below this or above 1 - this are reported.
     wave: the wave predicted for (default: month 6 if the data have it, else the first).
     prior_sd: prior sd of the assignment sub-model's coefficients (the intercept's is 5).
+    allow_unseen_groups: group levels of ``population`` the fit never saw get effect 0, the
+        groups' mean (default: an error naming them); the result's notes list them.
     """
     model = effect_model(fit, draws, weights, residual, nodes, units)
     return _poststrat.poststratify(
@@ -307,4 +314,5 @@ def poststratify(
         overlap=overlap,
         wave=wave,
         prior_sd=prior_sd,
+        allow_unseen_groups=allow_unseen_groups,
     )

@@ -55,7 +55,7 @@ def _support_effect(pred, model: EffectModel, k: str, z: np.ndarray) -> np.ndarr
     s0 = u.supports.copy()
     col = u.support_names.index(k)
     s1[:, col], s0[:, col] = 1.0, 0.0
-    return pred.support_part(s1, z) - pred.support_part(s0, z)
+    return pred.capability_mean(s1, z) - pred.capability_mean(s0, z)
 
 
 @single_blas_thread
@@ -98,7 +98,7 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
                 eff = _support_effect(pred, model, k, u.conversion_z)
             elif level == "per unit":
                 t = next(t for t, p in enumerate(parts) if p.support == k and p.covariate == c)
-                cols.append(pred.p.conversion[:, t])
+                cols.append(pred.p["conversion"][:, t])
                 continue
             else:
                 z = u.conversion_z.copy()

@@ -78,6 +78,7 @@ def pathways(
     population: pd.DataFrame | None = None,
     count: str | None = None,
     seed: int = DEFAULT_SEED,
+    allow_unseen_groups: bool = False,
 ) -> EffectResult:
     """Population shares of the five pathway types (overall and by subgroup), per-person type
     probabilities (``extra['persons']``) and odds ratios of each type by factor level against
@@ -118,7 +119,7 @@ def pathways(
     counts = np.zeros((u.n_rows, len(TYPES)))
     shares, fshares = [], []
     for pred in model.predictors():
-        gain = pred.support_part(u.supports) - pred.support_part(none)  # (D, P)
+        gain = pred.capability_mean(u.supports) - pred.capability_mean(none)  # (D, P)
         types = classify(gain[:, u.person_of_row], a, failed, tau)
         onehot = (types[..., None] == np.array(TYPES)).astype(float)  # (D, N, 5)
         counts += onehot.sum(axis=0)
@@ -180,7 +181,13 @@ def pathways(
     result.extra["odds_ratios"] = _odds_ratios(farr, fgroups, u.references)
     if population is not None:
         result.extra["poststratified"] = poststratified_shares(
-            model, population, tau, by, count=count, seed=seed
+            model,
+            population,
+            tau,
+            by,
+            count=count,
+            seed=seed,
+            allow_unseen_groups=allow_unseen_groups,
         )
     return result
 
@@ -192,6 +199,7 @@ def poststratified_shares(
     by: Sequence[str] = (),
     count: str | None = None,
     seed: int = DEFAULT_SEED,
+    allow_unseen_groups: bool = False,
 ) -> pd.DataFrame:
     """Shares of pathway types 1-4 in a population table, by MRP (capmodel.effects.poststrat).
 
@@ -200,12 +208,12 @@ def poststratified_shares(
     side is P(any realisation | x, c) with e integrated out, so P(type 2) = 1{D >= tau} P(any),
     P(type 3) = 1{D >= tau} (1 - P(any)), and types 1 and 4 likewise with D < tau. Type 5 needs
     the decisive-test column, which a population table does not have."""
-    ps = PostStratifier(model, population, count=count)
+    ps = PostStratifier(model, population, count=count, allow_unseen_groups=allow_unseen_groups)
     names = model.units.support_names
     out, groups = [], None
     for units, groups, pred, _ in ps.draws([b for b in by if b in ps.cell_vars], seed):
         none = Intervention(everything=0).apply(units.supports, names)
-        high = (pred.support_part(units.supports) - pred.support_part(none)) >= tau  # (1, C)
+        high = (pred.capability_mean(units.supports) - pred.capability_mean(none)) >= tau  # (1, C)
         p_any = pred.probabilities(units.supports)[..., -1]  # (1, C)
         shares = np.stack(
             [~high * p_any, high * p_any, high * (1 - p_any), ~high * (1 - p_any)], axis=-1

@@ -19,7 +19,6 @@ effect 0 (its mean). Overlap: cells where P(s_k = 1 | c) is below ``overlap`` or
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -29,11 +28,13 @@ from capmodel.data import EncodedData
 from capmodel.effects.aggregate import Subgroups
 from capmodel.effects.assignment import DEFAULT_PRIOR_SD, AssignmentModel
 from capmodel.effects.interventions import parse_intervention
+from capmodel.effects.population_checks import FitColumns, check_population
 from capmodel.effects.predict import EffectModel, Predictor
 from capmodel.effects.tables import EffectResult, sample_coords, summary_columns, tidy
 from capmodel.effects.threads import single_blas_thread
 from capmodel.effects.total import _flat, _subgroup_coords, notes
 from capmodel.effects.units import INTEGRATED, EffectsError, Units, first_rows
+from capmodel.model.design import log_time_of
 
 DEFAULT_SEED = 1  # seed of the draws of the survey-only variables in every cell
 DEFAULT_OVERLAP = 0.05  # overlap: P(s_k = 1 | c) below this or above 1 - this is reported
@@ -97,10 +98,20 @@ class PostStratifier:
         count: str | None = None,
         wave: int | None = None,
         prior_sd: float = DEFAULT_PRIOR_SD,
+        allow_unseen_groups: bool = False,
     ):
         if model.data is None:
             raise EffectsError("post-stratification needs the fit's data (EffectModel.from_fit)")
         ds, design, spec = model.data, model.design, model.spec
+        checked = check_population(  # labels, levels, counts (capmodel.effects.population_checks)
+            population,
+            FitColumns.of(ds, spec.schema),
+            cell_vars=cell_vars,
+            count=count,
+            allow_unseen_groups=allow_unseen_groups,
+        )
+        population, cell_vars, count = checked.table, checked.cell_vars, checked.count
+        self.notes = checked.notes
         self.model = model
         if design.interactions:
             raise EffectsError("post-stratification does not handle group interactions yet")
@@ -155,7 +166,9 @@ class PostStratifier:
         self.survey_cells = resp_cells
         waves = design.waves or (6,)
         self.wave = wave if wave is not None else (6 if 6 in waves else waves[0])
-        self.params = self._padded_params()
+        # a group level the survey never saw has code len(labels): its one-hot row is all
+        # zeros, so its effect is 0 (capmodel.model.build.predictor_arrays)
+        self.params = model.params
         n = self.counts.size
         x_levels = dict(self.targets)
         self.blocks = {
@@ -181,19 +194,6 @@ class PostStratifier:
             self.by[c] = (np.array([pos[v] for v in self.cells[c]], dtype=np.int64), labels)
         self.base = self.assignment.cell_matrix(self.cells)
 
-    def _padded_params(self):
-        """Group effects with one more level of effect 0 (levels the survey never saw)."""
-        p = self.model.params
-        cap = {
-            g: np.concatenate([a, np.zeros((a.shape[0], 1))], axis=1)
-            for g, a in p.capability_groups.items()
-        }
-        real = {
-            g: np.concatenate([b, np.zeros((*b.shape[:2], 1))], axis=2)
-            for g, b in p.realisation_groups.items()
-        }
-        return replace(p, capability_groups=cap, realisation_groups=real)
-
     def units(self, x: dict[str, np.ndarray]) -> Units:
         """The cells as units, with survey-only values ``x`` (one value per cell: category
         codes for categorical variables, 0/1 for the others)."""
@@ -216,7 +216,7 @@ class PostStratifier:
             capability_codes=self.codes,
             person_of_row=np.arange(n),
             realisation_x=self.blocks["realisation"].matrix(x),
-            log_time=(np.full(n, np.log(self.wave / 6.0)) if d.log_time is not None else None),
+            log_time=(np.full(n, log_time_of(self.wave)) if d.log_time is not None else None),
             realisation_codes=self.codes,
             weights=self.counts,
             residual=INTEGRATED,
@@ -280,7 +280,7 @@ class PostStratifier:
             yield (
                 units,
                 groups,
-                Predictor(self.params.take(np.array([d])), units, m.structure, m.latent, m.nodes),
+                m.predictor(self.params.take(np.array([d])), units),
                 probs,
             )
 
@@ -350,14 +350,22 @@ def poststratify(
     overlap: float = DEFAULT_OVERLAP,
     wave: int | None = None,
     prior_sd: float = DEFAULT_PRIOR_SD,
+    allow_unseen_groups: bool = False,
 ) -> EffectResult:
     """MRP estimates of the population share with each realisation under each intervention,
     overall and by cell variables (``by``); ``population``: one row per person (or per cell
     with a ``count`` column). ``extra['overlap']``: positivity diagnostics;
     ``extra['comparison']``: MRP vs raw and weighted survey shares (observed supports);
-    ``extra['contrasts']``: the first intervention minus each other one (population TE)."""
+    ``extra['contrasts']``: the first intervention minus each other one (population TE).
+    ``allow_unseen_groups``: group levels the fit never saw get effect 0 (else an error)."""
     ps = PostStratifier(
-        model, population, cell_vars=cell_vars, count=count, wave=wave, prior_sd=prior_sd
+        model,
+        population,
+        cell_vars=cell_vars,
+        count=count,
+        wave=wave,
+        prior_sd=prior_sd,
+        allow_unseen_groups=allow_unseen_groups,
     )
     ivs, groups, arr, p_support = ps.run(interventions, by, seed=seed, overlap=overlap)
     p = model.params
@@ -403,7 +411,13 @@ def poststratify(
                 "approximation; capmodel.effects.assignment), one parameter draw "
                 "per posterior draw"
             ),
-            unseen_levels=ps.unseen or "none",
+            unseen_levels=(
+                "group levels absent from the fit, given effect 0 (the groups' mean): "
+                + "; ".join(f"{c}: {', '.join(v)}" for c, v in ps.unseen.items())
+                if ps.unseen
+                else "none"
+            ),
+            **({"population_text": "; ".join(ps.notes)} if ps.notes else {}),
         ),
     )
     res.extra["overlap"] = ps.overlap_table(p_support, overlap)

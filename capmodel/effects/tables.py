@@ -13,6 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from capmodel import intervals
+from capmodel.atomic import atomic_file, atomic_write_text
 
 
 def interval(
@@ -58,25 +59,38 @@ def tidy(da: xr.DataArray, prob: float | None = None, **constant: Any) -> pd.Dat
 @dataclass
 class EffectResult:
     """An estimate: ``table`` (tidy DataFrame), ``draws`` (xarray, dim ``sample`` = posterior
-    draws), ``notes`` (population, residual rule, assumptions; printed with the table) and
-    ``extra`` (further tables, e.g. per-person probabilities)."""
+    draws), ``notes`` (population, residual rule, assumptions; printed with the table),
+    ``extra`` (further tables, e.g. per-person probabilities) and ``provenance`` (the fit, its
+    data hash, verdict and the draws used: :func:`capmodel.effects.compact.fit_provenance`),
+    which the written files carry."""
 
     estimand: str
     table: pd.DataFrame
     draws: xr.Dataset
     notes: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)  # further tables
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_csv(self, path: str | Path | None = None, **kw: Any) -> str | None:
-        """Write (or return) the table as CSV."""
-        return self.table.to_csv(path, index=False, **kw)
+        """Write (atomically) or return the table as CSV; the provenance, when set, in
+        constant columns after the table's own (``fit``, ``data_hash``, ``verdict``, ...)."""
+        table = self.table.copy()
+        for k, v in self.provenance.items():
+            if k not in table.columns:
+                table[k] = v
+        text = table.to_csv(None, index=False, **kw)
+        if path is None:
+            return text
+        atomic_write_text(path, text)
+        return None
 
     def to_json(self, path: str | Path | None = None) -> str:
-        """The table (records), the notes and the extra tables as JSON; written to ``path``
-        when given."""
+        """The provenance, the table (records), the notes and the extra tables as JSON;
+        written (atomically) to ``path`` when given."""
         text = json.dumps(
             {
                 "estimand": self.estimand,
+                "provenance": self.provenance,
                 "notes": self.notes,
                 "rows": json.loads(self.table.to_json(orient="records")),
                 "extra": {
@@ -87,16 +101,17 @@ class EffectResult:
             ensure_ascii=False,
         )
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            atomic_write_text(path, text)
         return text
 
     def to_netcdf(self, path: str | Path) -> None:
-        """The draws (with the notes as attributes)."""
+        """The draws (with the notes and the provenance, ``provenance_*``, as attributes),
+        written atomically."""
         ds = self.draws.copy()
-        ds.attrs = {
-            k: json.dumps(v) if not isinstance(v, str) else v for k, v in self.notes.items()
-        }
-        ds.to_netcdf(path, engine="h5netcdf")
+        attrs = {**self.notes, **{f"provenance_{k}": v for k, v in self.provenance.items()}}
+        ds.attrs = {k: json.dumps(v) if not isinstance(v, str) else v for k, v in attrs.items()}
+        with atomic_file(path) as tmp:
+            ds.to_netcdf(tmp, engine="h5netcdf")
 
     def text(self, digits: int = 3) -> str:
         lines = [f"{self.estimand}"] + [f"  {k}: {v}" for k, v in self.notes.items()]

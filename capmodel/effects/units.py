@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from capmodel.data import EncodedData
-from capmodel.model.design import Design, TermParts
+from capmodel.model.design import Design, TermParts, UnitDesign
 from capmodel.model.integrated import PersonLayout, person_layout
 from capmodel.spec import Spec
 
@@ -63,6 +63,26 @@ class Units:
     @property
     def n_rows(self) -> int:
         return int(self.person_of_row.size)
+
+    def design(
+        self, design: Design, supports: np.ndarray, z: np.ndarray | None = None
+    ) -> UnitDesign:
+        """These units' predictors for the model of ``design``, with the (P, K) ``supports``
+        (over ``support_names``) and conversion factors ``z`` (P, T; default: the units')."""
+        col = {k: i for i, k in enumerate(self.support_names)}
+        cap = [col[k] for k in design.supports]
+        direct = [col[k] for k in design.direct_supports]
+        return UnitDesign(
+            support_person=supports[:, cap],
+            conversion_factor=self.conversion_z if z is None else z,
+            capability_x=self.capability_x,
+            group_of_person=self.capability_codes,
+            person_of_row=self.person_of_row,
+            direct_x=supports[self.person_of_row][:, direct],
+            realisation_x=self.realisation_x,
+            log_time=self.log_time,
+            group_of_row=self.realisation_codes,
+        )
 
     def row_weights(self, draw_index: np.ndarray | None = None) -> np.ndarray:
         """(N,) weights, or (D, N) for the draws ``draw_index`` when they vary over draws."""

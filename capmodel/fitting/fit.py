@@ -17,10 +17,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from capmodel.data import Data, encode, read_table, validate
+from capmodel.data import Data
+from capmodel.fitting.arviz_groups import add_arviz_groups
 from capmodel.fitting.diagnostics import Diagnostics, approximate_diagnostics, diagnose
+from capmodel.fitting.inputs import checked_data
 from capmodel.fitting.provenance import now, versions
 from capmodel.fitting.sample import run_nuts
+from capmodel.fitting.settings import check_sampler, check_settings
 from capmodel.fitting.store import FORMAT_VERSION, read_fit, save_fit
 from capmodel.model import BuiltModel, build_design, build_model, observed_dataset
 from capmodel.model.design import Design
@@ -164,6 +167,7 @@ def fit(
     adaptation: str | None = None,
     iterations: int | None = None,
     keep_residuals: bool | int = False,
+    log_likelihood: bool = False,
     progressbar: bool = True,
     verbose: bool = True,
 ) -> Fit:
@@ -179,7 +183,12 @@ def fit(
     The per-person residual draws (``capability_residual``) are not kept: effects integrate
     each person's residual by quadrature instead. ``keep_residuals=True`` keeps them, thinned
     to at most 200 draws per chain (an integer: at most that many), as float32 in the group
-    ``residual_draws``. Unless ``verbose=False``, one line per stage with its duration goes to
+    ``residual_draws``. ``log_likelihood=True`` also records the groups ``log_likelihood``
+    (``person_loglik``: each person's responses together, the residual integrated out, over
+    every draw) and ``posterior_predictive`` (replicated responses, paired with
+    ``observed_data``), so that ``az.loo`` and ``az.plot_ppc`` work on ``Fit.idata`` and on
+    the saved ``fit.nc``. Settings are checked (ranges, the sampler and the packages it needs)
+    before the data is read. Unless ``verbose=False``, one line per stage with its duration goes to
     stderr as the fit runs, and the convergence summary to stdout at the end.
     """
     if method not in METHODS:
@@ -193,6 +202,17 @@ def fit(
             f"keep_residuals must be True, False or a number of draws >= 0, got {keep_residuals}"
         )
 
+    check_settings(
+        {
+            "draws": draws,
+            "tune": tune,
+            "chains": chains,
+            "seed": seed,
+            "iterations": iterations,
+            "target_accept": target_accept,
+        }
+    )
+
     def say(text: str) -> None:
         if verbose:  # stderr, flushed: a redirected log fills while the fit runs
             print(text, file=sys.stderr, flush=True)
@@ -200,7 +220,9 @@ def fit(
     t_start = time.perf_counter()
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
-    data = _load(data, spec, say)
+    if method == "nuts":
+        check_sampler(sampler or spec.sampling.sampler)
+    data = checked_data(data, spec, say)
     s = spec.sampling
     settings: dict[str, Any] = {
         "draws": draws or s.draws,
@@ -354,40 +376,17 @@ def fit(
         manifest["advi"] = advi_info
     result = Fit(idata, spec, json.loads(json.dumps(manifest, default=_plain)))
     result._built.update({"design": design, ("model", False): built})  # shared, not rebuilt
+    if log_likelihood:
+        t0 = time.perf_counter()
+        add_arviz_groups(result)
+        say(
+            f"log_likelihood and posterior_predictive {time.perf_counter() - t0:.1f} s "
+            "(for az.loo and az.plot_ppc)"
+        )
     say(f"fit {spec.name!r} done in {time.perf_counter() - t_start:.1f} s")
     if verbose:
         print(diag.text(), flush=True)
     return result
-
-
-def _load(data: Data | pd.DataFrame | str | Path, spec: Spec, say: Callable[[str], None]) -> Data:
-    """``data`` read, validated and encoded as :func:`capmodel.data.load_data` does, saying
-    how long each step took and printing the validator's warnings."""
-    if isinstance(data, Data):
-        ds = data.dataset
-        say(
-            f"data {int(ds.attrs['n_persons']):,} persons, {int(ds.attrs['n_rows']):,} rows "
-            "(validated before)"
-        )
-    else:
-        t0 = time.perf_counter()
-        frame = read_table(data, schema=spec.schema)
-        what = "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
-        say(f"read {time.perf_counter() - t0:.1f} s ({what}: {len(frame):,} rows)")
-        t0 = time.perf_counter()
-        validated = validate(frame, spec.schema)
-        data = Data(validated=validated, dataset=encode(validated))
-        ds = data.dataset
-        dropped = int(ds.attrs.get("dropped_rows", 0))
-        say(
-            f"validate {time.perf_counter() - t0:.1f} s ({int(ds.attrs['n_persons']):,} "
-            f"persons, {int(ds.attrs['n_rows']):,} rows"
-            + (f", {dropped:,} rows dropped" if dropped else "")
-            + ")"
-        )
-    for w in data.validated.warnings:
-        say(f"warning: {w}")
-    return data
 
 
 def _store_residuals(idata: xr.DataTree, keep: bool | int) -> dict[str, Any] | None:

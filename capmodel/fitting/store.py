@@ -7,12 +7,16 @@ Layout of a fit directory::
                     and the sha256 of fit.nc (checked on load: a modified or truncated file
                     is refused)
 
-No pickle anywhere: a fit loads with xarray and json only.
+No pickle anywhere: a fit loads with xarray and json only. ``fit.nc`` opens with plain
+``az.from_netcdf`` and ``xr.open_datatree`` at their defaults: a ``units`` attribute that CF
+decoding would read as a time (``months since exit`` on the wave) is stored as
+``capmodel_units`` and put back on load.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +34,11 @@ NETCDF = "fit.nc"
 MANIFEST = "manifest.json"
 
 
+# a `units` attribute that xarray's CF decoding reads as a time ("<unit> since <origin>")
+_CF_TIME = re.compile(r"\bsince\b", re.IGNORECASE)
+_STORED_UNITS = "capmodel_units"
+
+
 class FitFileError(ValueError):
     """A fit directory is missing, incomplete, modified or of an unknown format."""
 
@@ -37,7 +46,7 @@ class FitFileError(ValueError):
 def save_fit(f: Fit, path: Path, overwrite: bool = False) -> Path:
     """Write ``f`` to the directory ``path`` (temporary directory, then rename)."""
     with atomic_directory(path, overwrite=overwrite) as tmp:
-        f.idata.to_netcdf(tmp / NETCDF, engine="h5netcdf")
+        cf_safe(f.idata).to_netcdf(tmp / NETCDF, engine="h5netcdf")
         manifest = dict(f.manifest)
         manifest["files"] = {NETCDF: sha256_file(tmp / NETCDF)}
         (tmp / MANIFEST).write_text(
@@ -79,9 +88,39 @@ def read_fit(path: str | Path) -> tuple[xr.DataTree, Spec, dict[str, Any]]:
         with xr.open_datatree(
             npath, engine="h5netcdf", decode_times=False, decode_timedelta=False
         ) as tree:
-            idata = tree.load().copy()
+            idata = restore_units(tree.load().copy())
     except Exception as exc:  # h5py/h5netcdf errors for unreadable files
         raise FitFileError(f"{npath}: cannot be read as netCDF ({exc})") from None
     spec = spec_from_dict(manifest["spec"])
     manifest.pop("files", None)
     return idata, spec, manifest
+
+
+def _move_attr(tree: xr.DataTree, old: str, new: str, only_cf_time: bool) -> xr.DataTree:
+    """``tree`` with the variable attribute ``old`` renamed ``new`` wherever it is set (and
+    reads as a CF time, with ``only_cf_time``); the data are shared, not copied."""
+    nodes: dict[str, xr.Dataset] = {}
+    changed = False
+    for node in tree.subtree:
+        ds = node.to_dataset(inherit=False).copy(deep=False)  # its own variables and attrs
+        for name, var in ds.variables.items():
+            value = var.attrs.get(old)
+            if value is None or (only_cf_time and not _CF_TIME.search(str(value))):
+                continue
+            attrs = {k: v for k, v in var.attrs.items() if k != old}
+            attrs[new] = value
+            ds.variables[name].attrs = attrs
+            changed = True
+        nodes[node.path] = ds
+    return xr.DataTree.from_dict(nodes) if changed else tree
+
+
+def cf_safe(tree: xr.DataTree) -> xr.DataTree:
+    """``tree`` as written to ``fit.nc``: ``units`` read as a CF time moved to
+    ``capmodel_units``, so that default xarray/ArviZ decoding opens the file."""
+    return _move_attr(tree, "units", _STORED_UNITS, only_cf_time=True)
+
+
+def restore_units(tree: xr.DataTree) -> xr.DataTree:
+    """``tree`` as it was before :func:`cf_safe` (the data hash covers the attributes)."""
+    return _move_attr(tree, _STORED_UNITS, "units", only_cf_time=False)

@@ -21,7 +21,8 @@ the two are the same density (tests/test_model_equivalence.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -29,7 +30,7 @@ import pytensor.tensor as pt
 import xarray as xr
 from pymc.distributions.transforms import ordered
 
-from capmodel.model.design import Design
+from capmodel.model.design import Design, UnitDesign
 from capmodel.model.groups import (
     choose_parameterisation,
     group_effect,
@@ -50,6 +51,9 @@ class BuiltModel:
     observed: tuple[str, ...]  # observed response variables (generative build only)
     notes: tuple[str, ...]
     integrated: bool = False  # the residual is integrated out (responses in a Potential)
+    # the model's equations as tensors of its parameters and design data (``pm.Data``), for
+    # evaluating them over posterior draws (capmodel.model.evaluate): see :func:`build_model`
+    terms: dict[str, Any] = field(default_factory=dict)
 
 
 def _coords(spec: Spec, d: Design, generative: bool) -> dict[str, list]:
@@ -103,11 +107,22 @@ def build_model(
     with pm.Model(coords=coords) as model:
         m, shift, rho, eta = None, None, None, None
         loading, nu, cuts = None, None, {}
+        arrays = predictor_arrays(spec, d)
         if spec.latent:
-            m, shift = _capability(spec, d, parameterisation)
+            m, shift = _capability(spec, d, parameterisation, arrays)
             loading, nu, cuts = _measurement_parameters(spec, d, shift)
         if d.realisations:
-            eta, rho = _realisation_predictor(spec, d, shift, parameterisation)
+            eta, rho = _realisation_predictor(spec, d, shift, parameterisation, arrays)
+        terms = {
+            "capability_mean": m,
+            "shift": shift,
+            "realisation_eta": eta,
+            "capability_loading": rho,
+            "loading": loading,
+            "cut_table": _cut_table(d, nu, cuts) if spec.latent else None,
+        }
+        if eta is not None and eta.type.broadcastable[0]:  # no term varies over rows
+            eta = pt.broadcast_to(eta, (d.n_rows, len(d.realisations)))
         if not generative:
             # the model NUTS samples: every person's responses in one dense, masked term
             theta = m
@@ -119,7 +134,7 @@ def build_model(
                 spec.quadrature_nodes if integrated else 0,
                 data=_data,
                 loading=loading,
-                cut_table=_cut_table(d, nu, cuts) if spec.latent else None,
+                cut_table=terms["cut_table"],
                 realisation_eta=eta,
                 capability_loading=rho,
             )
@@ -150,7 +165,14 @@ def build_model(
             "survey-weighted pseudo-likelihood: posterior intervals are NOT calibrated "
             "(they treat the weighted sample as if it were the population)"
         )
-    return BuiltModel(model, parameterisation, tuple(observed), tuple(notes), integrated)
+    return BuiltModel(
+        model,
+        parameterisation,
+        tuple(observed),
+        tuple(notes),
+        integrated,
+        {k: v for k, v in terms.items() if v is not None},
+    )
 
 
 def _parameterisation(spec: Spec, d: Design) -> dict[str, str]:
@@ -190,17 +212,88 @@ def observed_dataset(spec: Spec, d: Design) -> xr.Dataset:
     return xr.Dataset(out)
 
 
+def centring_means(d: Design) -> dict[str, np.ndarray]:
+    """Column means of the survey's predictors: the model samples centred predictors (see
+    :func:`_capability`), and every population it is evaluated on is centred by these."""
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return x.mean(axis=0) if x.shape[0] else np.zeros(x.shape[1])
+
+    return {
+        "support": mean(d.support_person),
+        "conversion": mean(d.conversion_x),
+        "capability_covariate": mean(d.capability_x),
+        "direct_effect": mean(d.direct_x),
+        "realisation_covariate": mean(d.realisation_x),
+    }
+
+
+def predictor_arrays(
+    spec: Spec, d: Design, units: UnitDesign | None = None
+) -> dict[str, np.ndarray]:
+    """Every person- and row-level predictor array of the model of ``spec`` on design ``d``, by
+    its ``pm.Data`` name (less the ``design__`` prefix): of ``units`` (default: the survey's own
+    persons and rows), centred by the survey's means. Evaluating the model on other units
+    (an intervention, post-stratification cells) is feeding it these arrays."""
+    return {**person_arrays(spec, d, units), **row_arrays(spec, d, units)}
+
+
+def person_arrays(spec: Spec, d: Design, units: UnitDesign | None = None) -> dict[str, np.ndarray]:
+    """The capability part of :func:`predictor_arrays` (one row per person)."""
+    u = d.units() if units is None else units
+    means = centring_means(d)
+    out: dict[str, np.ndarray] = {}
+    if spec.latent:
+        out["support_centred"] = u.support_person - means["support"]
+        if d.conversion_terms:
+            conv = u.support_person[:, d.conversion_support] * u.conversion_factor
+            out["conversion_centred"] = conv - means["conversion"]
+        if d.capability_terms:
+            out["capability_covariate_centred"] = u.capability_x - means["capability_covariate"]
+        if "capability" in spec.groups_in:
+            for g in d.groups + d.interactions:
+                out[f"{g.name}_one_hot_person"] = _one_hot_array(
+                    u.group_of_person[g.name], len(g.labels)
+                )
+        for gname, ks in spec.varying_slopes:
+            cols = [d.supports.index(k) for k in ks]
+            out[f"{gname}_slope_support"] = u.support_person[:, cols]
+            out[f"{gname}_of_person"] = u.group_of_person[gname]
+    return {k: np.ascontiguousarray(v) for k, v in out.items()}
+
+
+def row_arrays(spec: Spec, d: Design, units: UnitDesign | None = None) -> dict[str, np.ndarray]:
+    """The realisation part of :func:`predictor_arrays` (one row per person and wave)."""
+    u = d.units() if units is None else units
+    means = centring_means(d)
+    out: dict[str, np.ndarray] = {}
+    if d.realisations:
+        if d.direct_x.shape[1]:
+            out["direct_effect_centred"] = u.direct_x - means["direct_effect"]
+        if d.realisation_x.shape[1]:
+            out["realisation_covariate_centred"] = u.realisation_x - means["realisation_covariate"]
+        if d.log_time is not None:
+            if u.log_time is None:
+                raise ValueError("the model has a time effect: the units need log_time")
+            out["log_time"] = u.log_time
+        if "realisations" in spec.groups_in:
+            for g in d.groups + d.interactions:
+                out[f"{g.name}_one_hot_row"] = _one_hot_array(u.group_of_row[g.name], len(g.labels))
+    return {k: np.ascontiguousarray(v) for k, v in out.items()}
+
+
+def _one_hot_array(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """(n, n_levels) 0/1 array of level codes; a code outside 0..n_levels-1 (a level the survey
+    has not seen) is a row of zeros: its effect is 0, the mean of the sum-to-zero effects."""
+    return (codes[:, None] == np.arange(n_levels)).astype(float)
+
+
 def _data(name: str, values: np.ndarray) -> pt.TensorVariable:
     """A design array as ``pm.Data``. Arrays baked into the graph as constants become global
     arrays of the compiled numba function, which numba will not cache on disk: every process
-    would compile the model again (docs/benchmarks.md, compile times)."""
+    would compile the model again (docs/benchmarks.md, compile times). The centring means are
+    data too, so that the graph of a spec is the same on any data of the same shape."""
     return pm.Data(f"design__{name}", np.ascontiguousarray(values))
-
-
-def _one_hot(name: str, codes: np.ndarray, n_levels: int) -> pt.TensorVariable:
-    """(n, n_levels) 0/1 design array of a group factor: effects enter by a product with it,
-    not by a gather (whose gradient, a scatter-add, is slow on XLA's CPU backend)."""
-    return _data(name, (codes[:, None] == np.arange(n_levels)).astype(float))
 
 
 def _layout(d: Design):
@@ -234,14 +327,8 @@ def _cut_table(d: Design, nu, cuts: dict) -> pt.TensorVariable:
     return pt.stack(rows)
 
 
-def _centred(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Columns minus their means, and the means (predictors are centred while sampling)."""
-    means = x.mean(axis=0) if x.shape[0] else np.zeros(x.shape[1])
-    return x - means, means
-
-
 def _capability(
-    spec: Spec, d: Design, parameterisation: dict[str, str]
+    spec: Spec, d: Design, parameterisation: dict[str, str], arrays: dict[str, np.ndarray]
 ) -> tuple[pt.TensorVariable, pt.TensorVariable]:
     """Capability without its residual, with centred predictors, and the shift back to the
     documented origin.
@@ -249,23 +336,26 @@ def _capability(
     theta = theta_c + shift, where shift = mean(S) beta + mean(C) gamma + mean(X) delta is the
     same for every person: centring changes no effect, only where the intercepts sit (they are
     reported back-transformed), and removes the intercept-slope correlations that slow NUTS.
+    ``arrays``: :func:`predictor_arrays` of the survey.
     """
-    s_c, s_mean = _centred(d.support_person)
+    means = centring_means(d)
     beta = prior_rv(spec.prior("support_effect"), "support_effect", dims="support")
-    m = pt.dot(_data("support_centred", s_c), beta)
-    shift = pt.dot(s_mean, beta)
+    m = pt.dot(_data("support_centred", arrays["support_centred"]), beta)
+    shift = pt.dot(_data("support_mean", means["support"]), beta)
     if d.conversion_terms:
-        c_c, c_mean = _centred(d.conversion_x)
         gamma = prior_rv(spec.prior("conversion"), "conversion", dims="conversion_term")
-        m = m + pt.dot(_data("conversion_centred", c_c), gamma)
-        shift = shift + pt.dot(c_mean, gamma)
+        m = m + pt.dot(_data("conversion_centred", arrays["conversion_centred"]), gamma)
+        shift = shift + pt.dot(_data("conversion_mean", means["conversion"]), gamma)
     if d.capability_terms:
-        x_c, x_mean = _centred(d.capability_x)
         delta = prior_rv(
             spec.prior("capability_covariate"), "capability_covariate", dims="capability_term"
         )
-        m = m + pt.dot(_data("capability_covariate_centred", x_c), delta)
-        shift = shift + pt.dot(x_mean, delta)
+        m = m + pt.dot(
+            _data("capability_covariate_centred", arrays["capability_covariate_centred"]), delta
+        )
+        shift = shift + pt.dot(
+            _data("capability_covariate_mean", means["capability_covariate"]), delta
+        )
     if "capability" in spec.groups_in:
         for g in d.groups + d.interactions:
             sd = prior_rv(spec.prior("group_sd"), f"{g.name}_sd")
@@ -275,9 +365,9 @@ def _capability(
                 )
             else:
                 eff = group_effect(f"{g.name}_effect", sd, g.name, parameterisation[g.name])
-            m = m + pt.dot(_one_hot(f"{g.name}_one_hot_person", g.of_person, len(g.labels)), eff)
-    for gname, ks in spec.varying_slopes:
-        g = next(x for x in d.groups if x.name == gname)
+            name = f"{g.name}_one_hot_person"
+            m = m + pt.dot(_data(name, arrays[name]), eff)
+    for gname, _ in spec.varying_slopes:
         sd = prior_rv(spec.prior("slope_sd"), f"{gname}_slope_sd", dims=f"{gname}_slope_support")
         u = group_effect(
             f"{gname}_slope",
@@ -285,10 +375,9 @@ def _capability(
             (f"{gname}_slope_support", gname),
             parameterisation[gname],
         )
-        cols = [d.supports.index(k) for k in ks]
+        of_person = _data(f"{gname}_of_person", arrays[f"{gname}_of_person"])
         m = m + pt.sum(
-            _data(f"{gname}_slope_support", d.support_person[:, cols])
-            * u[:, _data(f"{gname}_of_person", g.of_person)].T,
+            _data(f"{gname}_slope_support", arrays[f"{gname}_slope_support"]) * u[:, of_person].T,
             axis=1,
         )
     return m, shift
@@ -379,33 +468,36 @@ def _cutpoints(spec: Spec, name: str, n_cut: int) -> pt.TensorVariable:
     return prior_rv(p, f"cutpoints_c__{name}", **kw)
 
 
-def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[str, str]):
-    """(N, R) realisation predictors without the capability term, and the capability loading
-    (None without a latent). Predictors are centred; ``realisation_intercept`` is reported on
-    the documented scale: alpha = alpha_c - rho * shift - direct . mean(s) - zeta . mean(z)."""
-    n, r = d.realisation_y.shape
+def _realisation_predictor(
+    spec: Spec, d: Design, shift, parameterisation: dict[str, str], arrays: dict[str, np.ndarray]
+):
+    """(N or 1, R) realisation predictors without the capability term (one row when no term
+    varies over rows), and the capability loading (None without a latent). Predictors are
+    centred; ``realisation_intercept`` is reported on the documented scale:
+    alpha = alpha_c - rho * shift - direct . mean(s) - zeta . mean(z)."""
+    means = centring_means(d)
+    r = d.realisation_y.shape[1]
     alpha_c = prior_rv(
         spec.prior("realisation_intercept"), "realisation_intercept_c", dims="realisation"
     )
-    eta = pt.broadcast_to(alpha_c[None, :], (n, r))
+    eta = alpha_c[None, :]
     alpha = alpha_c
     rho = None
     if spec.latent:
         rho = prior_rv(spec.prior("capability_loading"), "capability_loading", dims="realisation")
         alpha = alpha - rho * shift
-    for group, x, dim in (
-        ("direct_effect", d.direct_x, "direct_support"),
-        ("realisation_covariate", d.realisation_x, "realisation_term"),
+    for group, dim in (
+        ("direct_effect", "direct_support"),
+        ("realisation_covariate", "realisation_term"),
     ):
-        if x.shape[1]:
-            x_c, x_mean = _centred(x)
+        if f"{group}_centred" in arrays:
             coef = prior_rv(spec.prior(group), group, dims=("realisation", dim))
-            eta = eta + pt.dot(_data(f"{group}_centred", x_c), coef.T)
-            alpha = alpha - pt.dot(coef, x_mean)
+            eta = eta + pt.dot(_data(f"{group}_centred", arrays[f"{group}_centred"]), coef.T)
+            alpha = alpha - pt.dot(coef, _data(f"{group}_mean", means[group]))
     pm.Deterministic("realisation_intercept", alpha, dims="realisation")
     if d.log_time is not None:
         tau = prior_rv(spec.prior("time_effect"), "time_effect", dims="realisation")
-        eta = eta + _data("log_time", d.log_time)[:, None] * tau[None, :]
+        eta = eta + _data("log_time", arrays["log_time"])[:, None] * tau[None, :]
     if "realisations" in spec.groups_in:
         for g in d.groups + d.interactions:
             # one sd per group factor, shared by the realisations: with few groups (4
@@ -427,7 +519,8 @@ def _realisation_predictor(spec: Spec, d: Design, shift, parameterisation: dict[
                     ("realisation", g.name),
                     parameterisation[f"realisation_{g.name}"],
                 )
-            eta = eta + pt.dot(_one_hot(f"{g.name}_one_hot_row", g.of_row, len(g.labels)), b.T)
+            name = f"{g.name}_one_hot_row"
+            eta = eta + pt.dot(_data(name, arrays[name]), b.T)
     return eta, rho
 
 

@@ -68,6 +68,32 @@ class IndicatorData:
 
 
 @dataclass(frozen=True)
+class UnitDesign:
+    """The predictors of some persons (P) and their rows (N): the survey's own
+    (:meth:`Design.units`) or counterfactual ones (supports set by an intervention, the cells of
+    a post-stratified population). The model evaluates its equations on any of them
+    (capmodel.model.evaluate)."""
+
+    support_person: np.ndarray  # (P, K) capability supports, over Design.supports
+    conversion_factor: np.ndarray  # (P, T) factor part of each conversion term
+    capability_x: np.ndarray  # (P, C)
+    group_of_person: dict[str, np.ndarray]  # group (or interaction) -> (P,) level codes
+    person_of_row: np.ndarray  # (N,)
+    direct_x: np.ndarray  # (N, K') supports with a direct effect, over Design.direct_supports
+    realisation_x: np.ndarray  # (N, C')
+    log_time: np.ndarray | None  # (N,) log(months / 6)
+    group_of_row: dict[str, np.ndarray]  # group (or interaction) -> (N,) level codes
+
+    @property
+    def n_persons(self) -> int:
+        return int(self.support_person.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.person_of_row.size)
+
+
+@dataclass(frozen=True)
 class Design:
     """Everything the model builder reads, labelled."""
 
@@ -81,6 +107,7 @@ class Design:
     conversion_terms: tuple[str, ...]
     conversion_x: np.ndarray  # (P, T): support k x factor term
     conversion_support: np.ndarray  # (T,) index of the support of each conversion term
+    conversion_factor: np.ndarray  # (P, T): the factor part of each conversion term
     indicators: tuple[IndicatorData, ...]
     realisations: tuple[str, ...]
     realisation_y: np.ndarray  # (N, R) 0/1, -1 missing
@@ -96,6 +123,21 @@ class Design:
     notes: tuple[str, ...] = ()
     # label -> parts of every capability, conversion and realisation term
     term_parts: dict[str, TermParts] = field(default_factory=dict)
+
+    def units(self) -> UnitDesign:
+        """The survey's own persons and rows."""
+        groups = self.groups + self.interactions
+        return UnitDesign(
+            support_person=self.support_person,
+            conversion_factor=self.conversion_factor,
+            capability_x=self.capability_x,
+            group_of_person={g.name: g.of_person for g in groups},
+            person_of_row=self.person_of_row,
+            direct_x=self.direct_x,
+            realisation_x=self.realisation_x,
+            log_time=self.log_time,
+            group_of_row={g.name: g.of_row for g in groups},
+        )
 
     def parts(self, terms: Iterable[str]) -> list[TermParts]:
         """The parts of each of ``terms`` (labels of this design's terms), in order."""
@@ -124,6 +166,11 @@ class Design:
 
     def ordinal_level_counts(self) -> tuple[int, ...]:
         return tuple(sorted({len(j.levels) for j in self.indicators if j.kind == "ordinal"}))
+
+
+def log_time_of(months: np.ndarray | float) -> np.ndarray:
+    """The time predictor of the realisations, log(months since exit / 6)."""
+    return np.log(np.asarray(months, dtype=float) / 6.0)
 
 
 def _covariate_terms(
@@ -212,16 +259,18 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     capability_x = np.column_stack(cap_cols) if cap_cols else np.zeros((n_persons, 0))
     term_parts.update(zip(cap_terms, cap_parts, strict=True))
 
-    conv_terms, conv_cols, conv_support = [], [], []
+    conv_terms, conv_cols, conv_factor, conv_support = [], [], [], []
     for k, factors in spec.conversion:
         ki = spec.supports.index(k)
         term_labels, cols, parts = _covariate_terms(ds, factors, refs, first)
         for lab, col, part in zip(term_labels, cols, parts, strict=True):
             conv_terms.append(f"{k}:{lab}")
             conv_cols.append(support_person[:, ki] * col)
+            conv_factor.append(col)
             conv_support.append(ki)
             term_parts[conv_terms[-1]] = TermParts(k, part.covariate, part.level)
     conversion_x = np.column_stack(conv_cols) if conv_cols else np.zeros((n_persons, 0))
+    conversion_factor = np.column_stack(conv_factor) if conv_factor else np.zeros((n_persons, 0))
 
     # measurement
     indicators = []
@@ -258,7 +307,7 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         waves = tuple(sorted(int(w) for w in np.unique(wave)))
     if spec.realisations and spec.time != "no":
         if wave is not None and len(waves) > 1:
-            log_time = np.log(wave.astype(float) / 6.0)
+            log_time = log_time_of(wave)
         elif spec.time == "yes":
             raise DesignError(
                 "realisations.time = true, but the data have a single wave "
@@ -312,6 +361,7 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         conversion_terms=tuple(conv_terms),
         conversion_x=conversion_x,
         conversion_support=np.array(conv_support, dtype=np.int64),
+        conversion_factor=conversion_factor,
         indicators=tuple(indicators),
         realisations=spec.realisations,
         realisation_y=realisation_y,

@@ -108,21 +108,36 @@ def person_loglik(
     capability term; ``capability_loading``: (R,). ``data(name, array)`` wraps each layout
     array (e.g. as ``pm.Data``).
     """
-    terms = _terms(layout, data, loading, cut_table, realisation_eta, capability_loading)
+    terms = response_terms(layout, data, loading, cut_table, realisation_eta, capability_loading)
     if theta_c is None:
         return terms(None)[:, 0]
     if n_nodes == 0:
         return terms(theta_c[:, None])[:, 0]
+    e, log_post = residual_posterior(terms, theta_c, n_nodes)
+    return pt.logsumexp(log_post, axis=1)
+
+
+def residual_posterior(
+    terms: Callable[[Any], Any], theta_c: Any, n_nodes: int
+) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+    """Each person's posterior of the capability residual, by adaptive Gauss-Hermite nodes.
+
+    ``terms``: theta (P, Q) -> log p(responses | theta) (:func:`response_terms`); ``theta_c``:
+    (P,) capability without its residual. Returns the nodes e (P, Q) and the log of
+    p(responses | theta_c + e) phi(e) times each node's weight (P, Q): their logsumexp over the
+    nodes is the person's marginal log-likelihood, and normalised over the nodes they are the
+    weights of an average over the person's residual posterior.
+    """
     nodes, log_w = gauss_hermite(n_nodes)
     # pass 1: nodes of N(0, 1); pass 2: the same rule moved to each person's posterior mean
     # and sd of the residual estimated from pass 1 (adaptive Gauss-Hermite, as lme4's nAGQ)
-    first = terms(theta_c[:, None] + nodes[None, :]) + log_w[None, :]
-    post = pt.special.softmax(first, axis=1)
-    mu = pt.sum(post * nodes[None, :], axis=1)
-    sd = pt.sqrt(pt.maximum(pt.sum(post * nodes[None, :] ** 2, axis=1) - mu**2, 1e-4))
-    e = mu[:, None] + sd[:, None] * nodes[None, :]  # (P, Q)
-    log_weight = log_w[None, :] - 0.5 * e**2 + 0.5 * nodes[None, :] ** 2 + pt.log(sd)[:, None]
-    return pt.logsumexp(terms(theta_c[:, None] + e) + log_weight, axis=1)
+    first = terms(theta_c[..., None] + nodes) + log_w
+    post = pt.special.softmax(first, axis=-1)
+    mu = pt.sum(post * nodes, axis=-1)
+    sd = pt.sqrt(pt.maximum(pt.sum(post * nodes**2, axis=-1) - mu**2, 1e-4))
+    e = mu[..., None] + sd[..., None] * nodes  # (P, Q)
+    log_weight = log_w - 0.5 * e**2 + 0.5 * nodes**2 + pt.log(sd)[..., None]
+    return e, terms(theta_c[..., None] + e) + log_weight
 
 
 def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
@@ -130,9 +145,14 @@ def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
     return (codes[..., None] == np.arange(width)).astype(float)
 
 
-def _terms(
-    layout: PersonLayout, data, loading, cut_table, realisation_eta, capability_loading
-) -> Callable[[pt.TensorVariable | None], pt.TensorVariable]:
+def response_terms(
+    layout: PersonLayout,
+    data: Callable[[str, np.ndarray], Any],
+    loading: Any,
+    cut_table: Any,
+    realisation_eta: Any,
+    capability_loading: Any,
+) -> Callable[[Any], Any]:
     """theta (P, Q) -> sum of every response's log-probability at each node, (P, Q).
 
     Written for speed on every backend (numba, C, JAX): responses are dense person x slot

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from capmodel.effects.compact import verdict_warning
 from capmodel.effects.pathways import DEFAULT_TAU
 from capmodel.report import figures
 from capmodel.report.blocks import Block, Details, Figure, Items, Section, Table, Text
@@ -236,6 +237,8 @@ class EffectNumbers:
 
     draws: int = 0
     tau: float = DEFAULT_TAU
+    verdict: str = "pass"  # the fit's convergence verdict: said first when not pass
+    verdict_note: str | None = None
     results: dict[str, Any] = field(default_factory=dict)  # part -> EffectResult
     refused: dict[str, str] = field(default_factory=dict)  # part -> why not
 
@@ -245,7 +248,7 @@ def compute(fit, draws: int = 100, tau: float = DEFAULT_TAU) -> EffectNumbers:
     Mediation's total effects (NDE + NIE) are the total effects: they are not computed twice."""
     import capmodel.effects as fx
 
-    out = EffectNumbers(tau=tau)
+    out = EffectNumbers(tau=tau, verdict=fit.diagnostics.verdict, verdict_note=verdict_warning(fit))
     try:
         model = fx.effect_model(fit, draws=draws)
     except fx.EffectsError as e:
@@ -280,6 +283,9 @@ def effects_section(numbers: EffectNumbers) -> Section:
         "how often a change needed the CEP (attribution) and which pathway people "
         "followed. Causal only under the assumptions of docs/effects.md.",
     )
+    if numbers.verdict_note:  # first: a fit that did not pass says so before any number
+        cls = "fail" if numbers.verdict == "fail" else "warn"
+        sec.blocks.append(Text(numbers.verdict_note, cls=cls))
     if "all" in numbers.refused:
         sec.blocks.append(Text(f"No effects for this fit: {numbers.refused['all']}", cls="note"))
         return sec

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from capmodel.model.design import Design, TermParts
+
 # posterior variable -> block of the recovery table
 BLOCKS = {
     "support_effect": "structural",
@@ -45,20 +47,23 @@ def block_of(name: str) -> str:
     return "other"
 
 
-def _term_value(effects: dict[str, Any], term: str) -> float:
-    """Truth of a design term 'col[level]' or 'col' in an effects table (0 when absent)."""
-    if "[" in term:
-        col, level = term[:-1].split("[", 1)
-        table = effects.get(col, {})
-        return float(table.get(level, 0.0)) if isinstance(table, dict) else 0.0
-    value = effects.get(term, 0.0)
-    return 0.0 if isinstance(value, dict) else float(value)
+def _term_value(effects: dict[str, Any], part: TermParts) -> float:
+    """Truth of a design term (a covariate's value, or its dummy of one level) in an effects
+    table of the simulator (0 when absent)."""
+    value = effects.get(part.covariate, 0.0)
+    if part.level is None:
+        return 0.0 if isinstance(value, dict) else float(value)
+    return float(value.get(part.level, 0.0)) if isinstance(value, dict) else 0.0
 
 
-def true_values(params: dict[str, Any], posterior: xr.Dataset) -> dict[str, xr.DataArray]:
-    """Truth for every posterior variable the simulator defines, aligned to its coords.
+def true_values(
+    params: dict[str, Any], posterior: xr.Dataset, design: Design
+) -> dict[str, xr.DataArray]:
+    """Truth for every posterior variable the simulator defines, aligned to its coords;
+    ``design``: the fit's (what each design term stands for: ``Design.term_parts``).
 
     Group standard deviations are compared with the sd the simulator drew the effects from."""
+    parts = design.term_parts
     cap, meas, real = params["capability"], params["measurement"], params["realisations"]
     out: dict[str, xr.DataArray] = {}
 
@@ -78,9 +83,9 @@ def true_values(params: dict[str, Any], posterior: xr.Dataset) -> dict[str, xr.D
     like("support_effect", lambda k: cap["support_effect"][k])
     like(
         "conversion",
-        lambda t: _term_value(cap["conversion"][t.split(":", 1)[0]], t.split(":", 1)[1]),
+        lambda t: _term_value(cap["conversion"][parts[t].support], parts[t]),
     )
-    like("capability_covariate", lambda t: _term_value(cap["effects"], t))
+    like("capability_covariate", lambda t: _term_value(cap["effects"], parts[t]))
     like("operator_effect", lambda o: cap["operator_effect"][o])
     like("region_effect", lambda r: cap["region_effect"][r])
     like("loading", lambda j: meas[j]["loading"])
@@ -93,7 +98,7 @@ def true_values(params: dict[str, Any], posterior: xr.Dataset) -> dict[str, xr.D
     like("realisation_intercept", lambda r: real[r]["intercept"])
     like("capability_loading", lambda r: real[r]["capability_loading"])
     like("direct_effect", lambda r, k: real[r]["support_effect"].get(k, 0.0))
-    like("realisation_covariate", lambda r, t: _term_value(real[r]["effects"], t))
+    like("realisation_covariate", lambda r, t: _term_value(real[r]["effects"], parts[t]))
     like("time_effect", lambda r: real[r]["time_effect"])
     like("realisation_operator_effect", lambda r, o: real[r]["operator_effect"][o])
     like("realisation_region_effect", lambda r, g: real[r]["region_effect"][g])

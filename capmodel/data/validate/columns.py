@@ -94,7 +94,8 @@ def present_entries(ctx: Context) -> tuple[Entry, ...]:
 def check_ignored_columns(ctx: Context) -> tuple[str, ...]:
     """A warning naming the data's columns the schema does not name."""
     wanted = set(ctx.schema.columns())
-    ignored = [str(c) for c in ctx.df.columns if c not in wanted]
+    counts = Counter(c for c in ctx.df.columns if c not in wanted)
+    ignored = [str(c) + (f" (x{k})" if k > 1 else "") for c, k in counts.items()]
     if not ignored:
         return ()
     return (

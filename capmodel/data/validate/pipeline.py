@@ -28,6 +28,7 @@ from capmodel.data.validate.groups import (
 )
 from capmodel.data.validate.missing import check_all_dropped, check_dropped_rows, check_missing
 from capmodel.data.validate.report import DataValidationError, Findings, ValidatedData
+from capmodel.data.validate.text import normalise_frame
 from capmodel.data.validate.values import (
     ColumnFindings,
     check_binary,
@@ -43,12 +44,14 @@ def validate(df: pd.DataFrame, schema: Schema) -> ValidatedData:
     """Check ``df`` against ``schema``; return :class:`ValidatedData` or raise.
 
     All problems are collected first and raised together as one :class:`DataValidationError`.
-    ``df`` is not modified.
+    ``df`` is not modified. Headers and the labels of the schema's columns are compared in
+    Unicode NFC (a warning says when that changed anything).
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"validate() expects a pandas DataFrame, got {type(df).__name__}")
     if not isinstance(schema, Schema):
         raise TypeError(f"validate() expects a capmodel Schema, got {type(schema).__name__}")
+    df, text_notes = normalise_frame(df, schema.columns())
     ctx = Context.of(df, schema)
     roles = check_roles(ctx)
     cycles = check_nesting_cycles(ctx)
@@ -74,7 +77,7 @@ def validate(df: pd.DataFrame, schema: Schema) -> ValidatedData:
     problems += [p for f in found for p in f.problems]
     if problems:
         raise DataValidationError(problems)
-    warnings = [*dropped.warnings, *(w for f in found for w in f.warnings), *ignored]
+    warnings = [*text_notes, *dropped.warnings, *(w for f in found for w in f.warnings), *ignored]
     return _result(ctx, covariates.references, nesting, tuple(warnings))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -51,18 +52,37 @@ def label(v: Any) -> str:
 
 
 def number(v: Any) -> float | None:
-    """``v`` as a float, or None when it is not a number."""
-    if isinstance(v, bool | int | float):
+    """``v`` as a float, or None when it is not a number. A boolean is not a number (True is
+    no wave, weight or amount); an integer beyond a float's range is +-inf (not finite)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
         try:
             return float(v)
         except OverflowError:
-            return None
+            return math.inf if v > 0 else -math.inf
     if isinstance(v, str):
         try:
             return float(v.strip())
         except ValueError:
             return None
     return None
+
+
+def why_not_number(v: Any) -> str:
+    """Why ``v`` (for which :func:`number` is None) is refused: ``is not a number``, or that
+    it is a boolean."""
+    if isinstance(v, bool):
+        return "is a boolean (True/False), not a number"
+    return "is not a number"
+
+
+def why_not_finite(v: Any) -> str:
+    """Why a number that is not finite is refused (an integer too large for a float says so)."""
+    whole = isinstance(v, str) and v.strip().lstrip("+-").isdigit()
+    if whole or (isinstance(v, int) and not isinstance(v, bool)):
+        return "is too large for a number (beyond +-1.8e308)"
+    return "is not finite"
 
 
 def binary(v: Any) -> int | None:

@@ -14,7 +14,15 @@ from capmodel.data.schema import Extra
 from capmodel.data.validate.column import ColumnView
 from capmodel.data.validate.context import Context
 from capmodel.data.validate.report import MAX_EXAMPLES, Findings, Problem, problem
-from capmodel.data.validate.scalars import is_intlike, label, natural_key, norm, number
+from capmodel.data.validate.scalars import (
+    is_intlike,
+    label,
+    natural_key,
+    norm,
+    number,
+    why_not_finite,
+    why_not_number,
+)
 from capmodel.data.validate.wording import did_you_mean, rows_text, suggest, where
 
 _YES_NO = {"yes", "no", "oui", "non", "true", "false", "y", "n", "o", "vrai", "faux"}
@@ -97,10 +105,10 @@ def check_numeric(ctx: Context, col: str, role: str) -> ColumnFindings:
 
     def verb(v: Any) -> str:
         if number(v) is not None:
-            return "is not finite"
+            return why_not_finite(v)
         if isinstance(v, str) and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", v):
             return "is not a number (decimal comma? use a point: 1.5)"
-        return "is not a number"
+        return why_not_number(v)
 
     found = report_values("not_numeric", col, role, c, bad, verb, "finite numbers")
     return ColumnFindings(problems=found, clean=np.where(bad, np.nan, nums))

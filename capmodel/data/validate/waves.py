@@ -10,7 +10,7 @@ import pandas as pd
 
 from capmodel.data.validate.context import Context
 from capmodel.data.validate.report import MAX_EXAMPLES, Problem, problem
-from capmodel.data.validate.scalars import number
+from capmodel.data.validate.scalars import number, why_not_number
 from capmodel.data.validate.values import ColumnFindings, report_values
 from capmodel.data.validate.wording import rows_text, where
 
@@ -28,7 +28,7 @@ def check_wave(ctx: Context, col: str) -> ColumnFindings:
     def verb(v: Any) -> str:
         x = number(v)
         if x is None:
-            return "is not a number of months"
+            return why_not_number(v) + " of months"
         if not math.isfinite(x) or not x.is_integer():
             return "is not a whole number of months"
         return "is not a declared wave"
@@ -62,6 +62,9 @@ def check_duplicate_ids(ctx: Context) -> tuple[Problem, ...]:
         return ()  # wave column missing: reported already
     if wave is not None:
         valid &= np.array([w is not None for w in wave], dtype=bool)
+        clean_wave = ctx.clean.get(ctx.schema.wave or "")
+        if clean_wave is not None:  # rows of an undeclared wave: reported as such, not twice
+            valid &= ~np.asarray(pd.isna(clean_wave), dtype=bool)
     keys = pd.DataFrame({"w": wave if wave is not None else None, "id": ids}).astype(str)
     repeated = valid & keys.duplicated(keep=False).to_numpy()
     if not repeated.any():
