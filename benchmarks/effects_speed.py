@@ -25,22 +25,14 @@ from pathlib import Path
 from study_fits import replace_block
 
 COMMANDS = {
-    "effects (total, all draws)": ["effects", "{fit}"],
-    "effects --estimand mediation --draws 500": [
+    "effects --draws 500": ["effects", "{fit}", "--draws", "500"],
+    "effects --estimand mediation --draws 200": [
         "effects",
         "{fit}",
         "--estimand",
         "mediation",
         "--draws",
-        "500",
-    ],
-    "effects --estimand conversion --draws 500": [
-        "effects",
-        "{fit}",
-        "--estimand",
-        "conversion",
-        "--draws",
-        "500",
+        "200",
     ],
     "report": ["report", "{fit}", "--out", "{tmp}/report.html"],
 }

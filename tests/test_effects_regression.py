@@ -6,6 +6,11 @@ realisations-only model), a population table, and the draws, tables and extra ta
 calls computed when the fixture was made. Recomputing them from the same posterior draws must
 give the same numbers to 1e-8: how the effects evaluate the model may change, what they return
 may not (without rewriting the fixture on purpose).
+
+History: written by the numpy engine the model's compiled functions replaced (issue 12: equal to
+1e-8); rewritten on purpose when panel realisations became cumulative (issue 13: a person's
+residual posterior reads each realisation's last 'no' and first 'yes' only, so the four cases
+that integrate over it moved by up to 0.012; every other case was unchanged to 1e-15).
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ CASES = dict(MAKE.cases())
 def test_effect_estimates_equal_the_stored_ones(name):
     expected = xr.load_dataset(HERE / "expected" / f"{name}.nc", engine="h5netcdf")
     got = MAKE.result_dataset(CASES[name]())
-    assert sorted(got.data_vars) == sorted(expected.data_vars)
+    # every stored number is still there (columns may be added, e.g. ess_bulk)
+    assert set(expected.data_vars) <= set(got.data_vars)
     for var in expected.data_vars:
         a, b = got[var], expected[var]
         assert a.dims == b.dims, var
@@ -47,3 +53,20 @@ def test_effect_estimates_equal_the_stored_ones(name):
         np.testing.assert_allclose(
             a.values.astype(float), b.values.astype(float), rtol=1e-8, atol=1e-12, err_msg=var
         )
+
+
+def test_effect_tables_carry_arviz_ess_and_mcse_of_the_draws_by_chain():
+    """ess_bulk and mcse_mean of a tidy table are ArviZ's, on the draws laid out by chain."""
+    import arviz as az
+
+    res = CASES["total_quadrature"]()
+    by_chain = res.draws_by_chain()
+    assert by_chain["difference"].dims[-2:] == ("chain", "draw")
+    da = by_chain["difference"].isel(contrast=1, subgroup=0, outcome=2)
+    row = res.table[res.table["quantity"] == "difference"].iloc[
+        1 * len(res.draws["outcome"]) * res.draws.sizes["subgroup"] + 2
+    ]
+    assert row["contrast"] == str(res.draws["contrast"].values[1])
+    assert row["outcome"] == str(res.draws["outcome"].values[2])
+    assert row["ess_bulk"] == pytest.approx(float(az.ess(da.to_dataset(name="x"))["x"]))
+    assert row["mcse_mean"] == pytest.approx(float(az.mcse(da.to_dataset(name="x"))["x"]))

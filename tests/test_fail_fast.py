@@ -450,3 +450,16 @@ def test_the_reports_effects_section_says_the_verdict_first(fake_fit_dir):
     numbers = compute(capmodel.load_fit(fake_fit_dir), draws=2)
     first = effects_section(numbers).blocks[0]
     assert first.cls == "warn" and first.text.startswith("WARNING: this fit passed")
+
+
+def test_declared_levels_are_nfc_like_the_data():
+    """A spec's levels typed with combining accents (NFD) match the data's composed ones."""
+    import unicodedata
+
+    from capmodel.data import Covariate
+
+    nfd = unicodedata.normalize("NFD", "Île-de-France")
+    cov = Covariate("region", levels=(nfd, "Bretagne"), reference=nfd)
+    assert cov.levels == ("Île-de-France", "Bretagne")
+    assert cov.reference == "Île-de-France"
+    assert unicodedata.is_normalized("NFC", cov.levels[0])

@@ -269,4 +269,10 @@ def test_integrated_residual_model_matches_the_generative_one(sim, spec):
     log_phi = -0.5 * grid**2 - 0.5 * np.log(2 * np.pi)
     top = (ll + log_phi[:, None]).max(axis=0)
     exact = top + np.log(np.trapezoid(np.exp(ll + log_phi[:, None] - top), grid, axis=0))
+    # panel persons: the event between two waves, log(1 - exp(time_effect (log a - log b)))
+    lower, upper, col = design.realisation_intervals
+    assert lower.size and design.log_time is not None
+    tau = np.exp(point["time_effect_log__"])[col]
+    between = np.log(-np.expm1(tau * (design.log_time[lower] - design.log_time[upper])))
+    exact += np.bincount(design.person_of_row[upper], weights=between, minlength=n_persons)
     np.testing.assert_allclose(lp, exact, atol=1e-4)

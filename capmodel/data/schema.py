@@ -8,6 +8,7 @@ read from a dict (TOML/JSON) with :meth:`Schema.to_dict` / :meth:`Schema.from_di
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -43,23 +44,36 @@ class Covariate:
             raise SchemaError(f"covariate '{self.column}' is numeric: it takes no levels/reference")
         if self.levels is not None:
             object.__setattr__(self, "levels", _levels(self.column, self.levels))
-            if self.reference is not None and self.reference not in self.levels:
-                raise SchemaError(
-                    f"covariate '{self.column}': reference {self.reference!r} is not one of its "
-                    f"levels {list(self.levels)}"
-                )
+        if self.reference is not None:
+            object.__setattr__(self, "reference", unicodedata.normalize("NFC", self.reference))
+        if (
+            self.levels is not None
+            and self.reference is not None
+            and self.reference not in self.levels
+        ):
+            raise SchemaError(
+                f"covariate '{self.column}': reference {self.reference!r} is not one of its "
+                f"levels {list(self.levels)}"
+            )
 
 
 @dataclass(frozen=True)
 class Indicator:
-    """A capability indicator: binary (0/1) or ordinal with ordered levels (low to high)."""
+    """A capability indicator: binary (0/1) or ordinal with ordered levels (low to high).
+
+    ``level``: ``"wave"`` (the default; answered at each wave, each answer a measurement of the
+    person's capability) or ``"person"`` (answered once: a panel file that repeats the answer
+    on every wave's row must repeat the same value, and it enters the model once)."""
 
     column: str
     kind: IndicatorKind = "binary"
     levels: tuple[str, ...] | None = None
+    level: str | None = None  # None: "wave"
 
     def __post_init__(self) -> None:
         check_choice(f"{self.column}.kind", self.kind, ("binary", "ordinal"))
+        if self.level is not None:
+            check_choice(f"{self.column}.level", self.level, ("wave", "person"))
         if self.kind == "ordinal":
             if self.levels is None or len(self.levels) < 3:
                 raise SchemaError(
@@ -299,7 +313,9 @@ def check_choice(where: str, value: Any, allowed: tuple[str, ...]) -> None:
 
 
 def _levels(column: str, levels: Any) -> tuple[str, ...]:
-    levels = tuple(str(v) for v in levels)
+    """Declared levels as text in Unicode NFC (as the data's labels are compared: an accent
+    typed as a combining character in a spec matches the composed one in the data)."""
+    levels = tuple(unicodedata.normalize("NFC", str(v)) for v in levels)
     dup = sorted({v for v in levels if levels.count(v) > 1})
     if dup:
         raise SchemaError(f"column '{column}': levels repeated {dup}")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from capmodel import intervals
 
-STATS = ("mean", "sd", "lower", "upper", "prob_positive", "prob_best")
+STATS = ("mean", "sd", "lower", "upper", "prob_positive", "prob_best", "ess_bulk", "mcse_mean")
 # columns that describe a row without telling rows apart (or repeat another column)
 QUIET = ("treated", "control", "reference", "n_rows", "n_cells", "by_variable", "by_level")
 RAW_QUANTITIES = ("ratio", "proportion_mediated")  # not shares: shown as they are

@@ -117,7 +117,7 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
             by_blocks.append(np.stack(row, axis=1))
     arr = np.concatenate(blocks, axis=0)  # (D, plan)
     rows = []
-    stats = summary_columns(arr)
+    stats = summary_columns(arr, chain=model.params.chain)
     for j, (k, c, level, reference) in enumerate(plan):
         rows.append(
             {
@@ -138,7 +138,7 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
             rows[j]["prob_best"] = float(np.mean(best == pos))
             if j == r:
                 continue
-            st = summary_columns(arr[:, j] - arr[:, r])
+            st = summary_columns(arr[:, j] - arr[:, r], chain=model.params.chain)
             rows.append(
                 {
                     "support": k,
@@ -151,7 +151,7 @@ def conversion(model: EffectModel, by: Sequence[str] = ()) -> EffectResult:
             )
     if by_plan:
         barr = np.concatenate(by_blocks, axis=0)
-        st = summary_columns(barr)
+        st = summary_columns(barr, chain=model.params.chain)
         j = 0
         for k in design.supports:
             for b, _, labels in by_plan:

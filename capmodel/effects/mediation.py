@@ -103,6 +103,8 @@ def mediation(
         "lower",
         "upper",
         "prob_positive",
+        "ess_bulk",
+        "mcse_mean",
     ]
     return EffectResult(
         "mediation through capability",

@@ -130,7 +130,7 @@ def pathways(
     farr = np.concatenate(fshares, axis=0)
     rows = []
     for g in range(groups.size):
-        st = summary_columns(arr[:, g, :])
+        st = summary_columns(arr[:, g, :], chain=model.params.chain)
         for i, t in enumerate(TYPES):
             rows.append(
                 {
@@ -223,7 +223,7 @@ def poststratified_shares(
     assert groups is not None  # set by each block of draws, and there is one (arr)
     rows = []
     for g in range(groups.size):
-        st = summary_columns(arr[:, g, :])
+        st = summary_columns(arr[:, g, :], chain=model.params.chain)
         for i, t in enumerate(TYPES[:4]):
             rows.append(
                 {

@@ -432,7 +432,7 @@ def poststratify(
     if any(iv.name == "observed" for iv in ivs) and model.units.realisation_y is not None:
         k = [iv.name for iv in ivs].index("observed")
         comp = survey_means(model, [b for b in by if b in model.units.by])
-        st = summary_columns(arr[:, k])
+        st = summary_columns(arr[:, k], chain=model.params.chain)
         mrp = pd.DataFrame(
             {
                 "by_variable": np.repeat(groups.by_variable, len(model.outcomes)),

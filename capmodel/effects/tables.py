@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from arviz_stats.base import array_stats
 
 from capmodel import intervals
 from capmodel.atomic import atomic_file, atomic_write_text
@@ -24,27 +25,62 @@ def interval(
     return intervals.bounds(draws, axis=axis, prob=prob)
 
 
-def summary_columns(draws: np.ndarray, prob: float | None = None) -> dict[str, np.ndarray]:
-    """mean, sd, lower, upper, prob_positive over the first axis (draws)."""
+def summary_columns(
+    draws: np.ndarray, prob: float | None = None, chain: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """mean, sd, lower, upper, prob_positive over the first axis (draws); with ``chain`` (the
+    chain of each draw, draws in order within a chain), also ArviZ's bulk ESS and the Monte
+    Carlo standard error of the mean (:func:`mcmc_columns`)."""
     lo, hi = interval(draws, prob)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return {
+        out = {
             "mean": np.nanmean(draws, axis=0),
             "sd": np.nanstd(draws, axis=0),
             "lower": lo,
             "upper": hi,
             "prob_positive": np.mean(draws > 0, axis=0),
         }
+    if chain is not None:
+        out.update(mcmc_columns(draws, chain))
+    return out
+
+
+def by_chain(draws: np.ndarray, chain: np.ndarray) -> np.ndarray | None:
+    """(chain, draw, ...) from (D, ...) draws whose chains are ``chain`` (D,), draws in order
+    within each chain; chains cut to the shortest; None with fewer than 4 draws per chain."""
+    ids, counts = np.unique(chain, return_counts=True)
+    n = int(counts.min()) if counts.size else 0
+    if n < 4:
+        return None
+    return np.stack([draws[chain == c][:n] for c in ids])
+
+
+def mcmc_columns(draws: np.ndarray, chain: np.ndarray) -> dict[str, np.ndarray]:
+    """``ess_bulk`` and ``mcse_mean`` (ArviZ's) of each column of ``draws`` (D, ...) drawn by
+    the chains ``chain`` (D,): how precisely the posterior mean of an effect is known from these
+    draws. NaN where :func:`by_chain` cannot lay them out or a draw is NaN."""
+    arr = by_chain(draws, chain)
+    if arr is None:
+        nan = np.full(draws.shape[1:], np.nan)
+        return {"ess_bulk": nan, "mcse_mean": nan.copy()}
+    arr = np.moveaxis(arr, (0, 1), (-2, -1))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {
+            "ess_bulk": np.asarray(array_stats.ess(arr, method="bulk")),
+            "mcse_mean": np.asarray(array_stats.mcse(arr, method="mean")),
+        }
 
 
 def tidy(da: xr.DataArray, prob: float | None = None, **constant: Any) -> pd.DataFrame:
     """One row per combination of the non-``sample`` dims of ``da``: its coordinates, then
-    mean, sd, interval (``lower``, ``upper``: capmodel.intervals), prob_positive; then
-    ``constant``."""
+    mean, sd, interval (``lower``, ``upper``: capmodel.intervals), prob_positive, and with the
+    draws' ``chain`` coordinate ess_bulk and mcse_mean; then ``constant``."""
     dims = [d for d in da.dims if d != "sample"]
     arr = da.transpose("sample", *dims).values
-    stats = summary_columns(arr.reshape(arr.shape[0], -1), prob)
+    chain = np.asarray(da["chain"].values) if "chain" in da.coords else None
+    stats = summary_columns(arr.reshape(arr.shape[0], -1), prob, chain)
     index = (
         pd.MultiIndex.from_product([[str(v) for v in da[d].values] for d in dims], names=dims)
         if dims
@@ -70,6 +106,11 @@ class EffectResult:
     notes: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)  # further tables
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    def draws_by_chain(self) -> xr.Dataset:
+        """The draws over (chain, draw) instead of ``sample``, for ArviZ (``az.ess``,
+        ``az.mcse``, ``az.summary``, ``az.plot_*``): see :func:`by_chain_dataset`."""
+        return by_chain_dataset(self.draws)
 
     def to_csv(self, path: str | Path | None = None, **kw: Any) -> str | None:
         """Write (atomically) or return the table as CSV; the provenance, when set, in
@@ -123,6 +164,20 @@ class EffectResult:
 
     def __repr__(self) -> str:
         return f"<EffectResult {self.estimand}: {len(self.table)} rows>"
+
+
+def by_chain_dataset(draws: xr.Dataset) -> xr.Dataset:
+    """Effect draws over (chain, draw) instead of ``sample`` (chains cut to the shortest when
+    the draws were thinned unevenly), for ArviZ: ``az.ess``, ``az.mcse``, ``az.summary``."""
+    chain = np.asarray(draws["chain"].values)
+    ids, counts = np.unique(chain, return_counts=True)
+    n = int(counts.min())
+    keep = np.concatenate([np.flatnonzero(chain == c)[:n] for c in ids])
+    ds = draws.isel(sample=keep).drop_vars(["chain", "draw"])
+    index = pd.MultiIndex.from_product([ids, np.arange(n)], names=["chain", "draw"])
+    return ds.assign_coords(xr.Coordinates.from_pandas_multiindex(index, "sample")).unstack(
+        "sample"
+    )
 
 
 def sample_coords(chain: np.ndarray, draw: np.ndarray) -> dict[str, Any]:

@@ -108,6 +108,8 @@ def predict(model: EffectModel, interventions: Sequence, by: Sequence[str] = ())
             "sd",
             "lower",
             "upper",
+            "ess_bulk",
+            "mcse_mean",
         ]
     ]
     return EffectResult(
@@ -204,6 +206,8 @@ def total_effects(
         "lower",
         "upper",
         "prob_positive",
+        "ess_bulk",
+        "mcse_mean",
     ]
     return EffectResult(
         "total effects",

@@ -15,7 +15,6 @@ import xarray as xr
 
 from capmodel.data import EncodedData
 from capmodel.model.design import Design, TermParts, UnitDesign
-from capmodel.model.integrated import PersonLayout, person_layout
 from capmodel.spec import Spec
 
 POSTERIOR = "posterior"
@@ -52,8 +51,6 @@ class Units:
     person_labels: tuple[str, ...] = ()
     realisation_y: np.ndarray | None = None  # (N, R) observed realisations, -1 missing
     wave: np.ndarray | None = None  # (N,) months since exit
-    layout: PersonLayout | None = None  # responses per person (integrating a fit's residual)
-    indicator_kinds: tuple[tuple[str, str, int], ...] = ()  # (name, kind, number of levels)
     references: dict[str, str] = field(default_factory=dict)  # categorical covariate -> level
 
     @property
@@ -202,14 +199,5 @@ def sample_units(
         person_labels=design.person_labels,
         realisation_y=design.realisation_y if design.realisations else None,
         wave=enc.variable(wave_column).values.astype(np.int64) if wave_column else None,
-        layout=person_layout(
-            person_of_row,
-            n_persons,
-            [(j.rows, j.values) for j in design.indicators],
-            design.realisation_y,
-        )
-        if spec.latent
-        else None,
-        indicator_kinds=tuple((j.name, j.kind, len(j.levels)) for j in design.indicators),
         references=enc.references(),
     )

@@ -105,14 +105,14 @@ def build_model(
     observed: list[str] = []
     loglik_terms: list = []
     with pm.Model(coords=coords) as model:
-        m, shift, rho, eta = None, None, None, None
+        m, shift, rho, eta, tau = None, None, None, None, None
         loading, nu, cuts = None, None, {}
         arrays = predictor_arrays(spec, d)
         if spec.latent:
             m, shift = _capability(spec, d, parameterisation, arrays)
             loading, nu, cuts = _measurement_parameters(spec, d, shift)
         if d.realisations:
-            eta, rho = _realisation_predictor(spec, d, shift, parameterisation, arrays)
+            eta, rho, tau = _realisation_predictor(spec, d, shift, parameterisation, arrays)
         terms = {
             "capability_mean": m,
             "shift": shift,
@@ -120,6 +120,7 @@ def build_model(
             "capability_loading": rho,
             "loading": loading,
             "cut_table": _cut_table(d, nu, cuts) if spec.latent else None,
+            "time_effect": tau,
         }
         if eta is not None and eta.type.broadcastable[0]:  # no term varies over rows
             eta = pt.broadcast_to(eta, (d.n_rows, len(d.realisations)))
@@ -138,6 +139,9 @@ def build_model(
                 realisation_eta=eta,
                 capability_loading=rho,
             )
+            between = _between_waves(d, tau)
+            if between is not None:
+                lp = lp + between
             weights = _person_weights(d)
             if pointwise:
                 pm.Deterministic("person_loglik", lp, dims="person")
@@ -153,6 +157,10 @@ def build_model(
                     assert rho is not None  # theta_rows and rho: both set with a latent only
                     eta = eta + theta_rows[:, None] * rho[None, :]
                 observed += _realisations_observed(d, eta, loglik_terms)
+                between = _between_waves(d, tau)
+                if between is not None:  # per person: weighted by the person's weight
+                    loglik_terms.append((_person_weights(d), between))
+                    pm.Potential("realisations_between_waves", pt.sum(between))
             if d.weights is not None:
                 # survey-weighted pseudo-likelihood: each row's log-likelihood counted w times
                 pm.Potential(
@@ -301,7 +309,7 @@ def _layout(d: Design):
         d.person_of_row,
         len(d.person_labels),
         [(j.rows, j.values) for j in d.indicators],
-        d.realisation_y,
+        d.realisation_used,
     )
 
 
@@ -495,6 +503,7 @@ def _realisation_predictor(
             eta = eta + pt.dot(_data(f"{group}_centred", arrays[f"{group}_centred"]), coef.T)
             alpha = alpha - pt.dot(coef, _data(f"{group}_mean", means[group]))
     pm.Deterministic("realisation_intercept", alpha, dims="realisation")
+    tau = None
     if d.log_time is not None:
         tau = prior_rv(spec.prior("time_effect"), "time_effect", dims="realisation")
         eta = eta + _data("log_time", arrays["log_time"])[:, None] * tau[None, :]
@@ -521,7 +530,24 @@ def _realisation_predictor(
                 )
             name = f"{g.name}_one_hot_row"
             eta = eta + pt.dot(_data(name, arrays[name]), b.T)
-    return eta, rho
+    return eta, rho, tau
+
+
+def _between_waves(d: Design, tau) -> pt.TensorVariable | None:
+    """(P,) the part of each person's likelihood that says when, between two waves, a
+    cumulative realisation happened: for the last wave answered 'no' (a) and the first
+    answered 'yes' (b), log(F(b) - F(a)) = log F(b) + log(1 - F(a)) + log(1 - exp(x_a - x_b))
+    with F = sigmoid(x); the first two terms are the rows' own Bernoulli terms (they are the
+    answers the likelihood reads: Design.realisation_used) and x_a - x_b = time_effect
+    (log a - log b), whatever the person's capability. None when no person has such a pair."""
+    lower, upper, col = d.realisation_intervals
+    if lower.size == 0:
+        return None
+    assert d.log_time is not None and tau is not None  # checked by build_design
+    gap = _data("between_waves_log_time", d.log_time[lower] - d.log_time[upper])  # < 0
+    terms = pt.log1mexp(tau[_data("between_waves_realisation", col)] * gap)
+    person = _data("between_waves_person", d.person_of_row[upper])
+    return pt.zeros(len(d.person_labels))[person].inc(terms)
 
 
 def _realisations_observed(d: Design, eta, loglik_terms: list) -> list[str]:

@@ -110,7 +110,10 @@ class Design:
     conversion_factor: np.ndarray  # (P, T): the factor part of each conversion term
     indicators: tuple[IndicatorData, ...]
     realisations: tuple[str, ...]
-    realisation_y: np.ndarray  # (N, R) 0/1, -1 missing
+    realisation_y: np.ndarray  # (N, R) 0/1, -1 missing (as observed)
+    # the entries the likelihood reads (realisations are cumulative: see cumulative_realisations)
+    realisation_used: np.ndarray  # (N, R) 0/1, -1 not read
+    realisation_intervals: tuple[np.ndarray, np.ndarray, np.ndarray]  # lower row, upper row, r
     direct_supports: tuple[str, ...]
     direct_x: np.ndarray  # (N, K') supports at each row
     realisation_terms: tuple[str, ...]
@@ -144,9 +147,10 @@ class Design:
         return [self.term_parts[t] for t in terms]
 
     def realisation_obs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Observed realisation entries, flattened: (row, realisation index, value)."""
-        rows, cols = np.nonzero(self.realisation_y >= 0)
-        return rows, cols, self.realisation_y[rows, cols]
+        """The realisation entries the likelihood reads, flattened: (row, realisation index,
+        value); see :func:`cumulative_realisations`."""
+        rows, cols = np.nonzero(self.realisation_used >= 0)
+        return rows, cols, self.realisation_used[rows, cols]
 
     def indicator_obs(
         self, kind: str, n_levels: int | None = None
@@ -226,6 +230,105 @@ def _check_person_constant(
         )
 
 
+def cumulative_realisations(
+    y: np.ndarray,
+    person_of_row: np.ndarray,
+    wave: np.ndarray | None,
+    person_labels: tuple[str, ...],
+    names: tuple[str, ...],
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The entries of cumulative realisations that the likelihood reads, and the intervals.
+
+    A realisation is cumulative: "has started a training by t". For a person and realisation
+    observed at several waves, what the answers say is that the event time T lies between the
+    last wave answered 'no' (a) and the first answered 'yes' (b):
+    P = F(b) - F(a), with F(t) = P(T <= t) (docs/models.md, "Realisations over time"). Only
+    those two answers are read (the earlier 'no's and later 'yes's say nothing more); a person
+    seen once is the usual Bernoulli term. A 'yes' followed by a later 'no' contradicts the
+    definition and is an error naming the persons. Returns (N, R) answers with every entry
+    not read set to -1, and (row of a, row of b, realisation) for each pair with both.
+    """
+    used = np.full_like(y, -1)
+    lower, upper, cols = [], [], []
+    if y.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return used, (empty, empty, empty)
+    n_rows = person_of_row.size
+    order = np.lexsort((np.zeros(n_rows) if wave is None else wave, person_of_row))
+    pos = np.empty(n_rows, dtype=np.int64)
+    pos[order] = np.arange(n_rows)  # position of each row in (person, wave) order
+    n_persons = len(person_labels)
+    for r, name in enumerate(names):
+        yes, no = y[:, r] == 1, y[:, r] == 0
+        first_yes = np.full(n_persons, n_rows)
+        np.minimum.at(first_yes, person_of_row[yes], pos[yes])
+        late_no = no & (pos > first_yes[person_of_row])
+        if late_no.any():
+            bad = sorted({person_labels[p] for p in person_of_row[late_no]})
+            raise DesignError(
+                f"realisation '{name}' is reported at an earlier wave and not at a later one "
+                f"for {len(bad)} person(s) ({bad[:5]}{' ...' if len(bad) > 5 else ''}): "
+                "realisations are cumulative (once started, a training has started); correct "
+                "the later answers or treat them as missing"
+            )
+        last_no = np.full(n_persons, -1)
+        np.maximum.at(last_no, person_of_row[no], pos[no])
+        has_yes, has_no = first_yes < n_rows, last_no >= 0
+        for positions, value in ((first_yes[has_yes], 1), (last_no[has_no], 0)):
+            used[order[positions], r] = value
+        both = has_yes & has_no
+        lower.append(order[last_no[both]])
+        upper.append(order[first_yes[both]])
+        cols.append(np.full(int(both.sum()), r))
+    return used, (np.concatenate(lower), np.concatenate(upper), np.concatenate(cols))
+
+
+def _person_level_rows(
+    name: str,
+    y: np.ndarray,
+    rows: np.ndarray,
+    person_of_row: np.ndarray,
+    person_labels: tuple[str, ...],
+) -> np.ndarray:
+    """One observed row per person of a person-level indicator (its first answer), after
+    checking that every other answer of the person repeats it."""
+    first = np.full(len(person_labels), person_of_row.size)
+    np.minimum.at(first, person_of_row[rows], rows)
+    differ = y[rows] != y[first[person_of_row[rows]]]
+    if differ.any():
+        bad = sorted({person_labels[p] for p in person_of_row[rows[differ]]})
+        raise DesignError(
+            f"indicator '{name}' is declared person-level (answered once) but its answer "
+            f"differs between waves for {len(bad)} person(s) ({bad[:5]}"
+            f"{' ...' if len(bad) > 5 else ''}); declare level = 'wave' if it is asked at each "
+            "wave"
+        )
+    return np.sort(first[first < person_of_row.size])
+
+
+def _repeated_answers_note(
+    name: str, y: np.ndarray, rows: np.ndarray, person_of_row: np.ndarray
+) -> str | None:
+    """A note when a wave-level indicator has the same answer at every wave for every person
+    who answered it more than once (a person-level answer repeated on each row?)."""
+    persons, counts = np.unique(person_of_row[rows], return_counts=True)
+    repeated = persons[counts > 1]
+    if repeated.size == 0:
+        return None
+    lo = np.full(person_of_row.max() + 1, np.iinfo(np.int64).max)
+    hi = np.full(person_of_row.max() + 1, np.iinfo(np.int64).min)
+    np.minimum.at(lo, person_of_row[rows], y[rows])
+    np.maximum.at(hi, person_of_row[rows], y[rows])
+    if np.all(lo[repeated] == hi[repeated]):
+        return (
+            f"indicator '{name}' has the same answer at every wave for each of the "
+            f"{repeated.size} persons who answered it more than once: if it was asked once and "
+            "repeated on each row, declare it level = 'person' in the schema, or each repeat "
+            "counts the same answer again"
+        )
+    return None
+
+
 def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     """Arrays for ``spec`` from validated, encoded ``data`` (see :class:`Design`); the encoded
     dataset alone is enough (a saved fit's ``data`` group)."""
@@ -274,6 +377,7 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
 
     # measurement
     indicators = []
+    level_of = {i.column: i.level or "wave" for i in spec.schema.indicators}
     for j in spec.indicators:
         y = enc.variable(j).values.astype(np.int64)
         kind = enc.kind(j)
@@ -281,6 +385,12 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         rows = np.flatnonzero(y >= 0)
         if rows.size == 0:
             raise DesignError(f"indicator '{j}' has no observed value")
+        if level_of.get(j) == "person":
+            rows = _person_level_rows(j, y, rows, person_of_row, person_labels)
+        else:
+            note = _repeated_answers_note(j, y, rows, person_of_row)
+            if note:
+                notes.append(note)
         seen = np.unique(y[rows])
         if kind == "binary" and seen.size < 2:
             raise DesignError(
@@ -316,6 +426,15 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
             )
         else:
             notes.append("time since exit is not modelled: the data have a single wave")
+    realisation_used, intervals = cumulative_realisations(
+        realisation_y, person_of_row, wave, person_labels, spec.realisations
+    )
+    if intervals[0].size and log_time is None:
+        raise DesignError(
+            f"{intervals[0].size} realisation answers of persons seen at several waves say the "
+            "event happened between two waves: that needs the time since exit in the model "
+            "(realisations.time = 'auto' or true)"
+        )
 
     # groups
     groups = []
@@ -365,6 +484,8 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         indicators=tuple(indicators),
         realisations=spec.realisations,
         realisation_y=realisation_y,
+        realisation_used=realisation_used,
+        realisation_intervals=intervals,
         direct_supports=tuple(spec.direct_effects) if spec.realisations else (),
         direct_x=direct_x,
         realisation_terms=tuple(real_terms),

@@ -213,7 +213,7 @@ class ModelFunctions:
             d.person_of_row,
             len(d.person_labels),
             [(j.rows, j.values) for j in d.indicators],
-            d.realisation_y,
+            d.realisation_used,
         )
         response = response_terms(
             layout,

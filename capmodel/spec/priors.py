@@ -52,7 +52,8 @@ DEFAULT_PRIORS: dict[str, tuple[Prior, bool]] = {
     "capability_loading": (prior("normal", mu=0.0, sigma=1.0), False),
     "direct_effect": (prior("normal", mu=0.0, sigma=1.0), False),
     "realisation_covariate": (prior("normal", mu=0.0, sigma=1.0), False),
-    "time_effect": (prior("normal", mu=0.0, sigma=1.0), False),
+    # positive: realisations are cumulative, P(by t) grows with t (docs/models.md)
+    "time_effect": (prior("halfnormal", sigma=1.0), True),
     # zero-avoiding: with few levels (4 operator types) the data cannot tell an sd of 0.05 from
     # 0.2 and a prior with mass at 0 lets NUTS into the funnel's neck (docs/models.md §3)
     "group_sd": (prior("gamma", alpha=2.0, beta=5.0), True),
