@@ -247,7 +247,13 @@ def _effects(args: argparse.Namespace) -> int:
     warning = verdict_warning(fit, args.fit)
     if warning:  # first, before any number
         print(warning, flush=True)
-    model = fx.effect_model(fit, draws=args.draws, weights=args.weights, residual=args.residual)
+    model = fx.effect_model(
+        fit,
+        draws=args.draws,
+        weights=args.weights,
+        residual=args.residual,
+        horizon=args.horizon,
+    )
     for iv in interventions + ([control] if control else []):
         iv.check(model.units.support_names)
     for b in by:
@@ -563,6 +569,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=None,
         help="use at most this many posterior draws, evenly spaced (default: all)",
+    )
+    p.add_argument(
+        "--horizon",
+        type=_positive,
+        default=None,
+        metavar="MONTHS",
+        help="count realisations at this many months since the CEP, each person once "
+        "(e.g. 1, 6, 18; needs data with several waves; default: every row at its own wave)",
     )
     p.add_argument(
         "--data",

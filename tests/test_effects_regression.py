@@ -70,3 +70,47 @@ def test_effect_tables_carry_arviz_ess_and_mcse_of_the_draws_by_chain():
     assert row["outcome"] == str(res.draws["outcome"].values[2])
     assert row["ess_bulk"] == pytest.approx(float(az.ess(da.to_dataset(name="x"))["x"]))
     assert row["mcse_mean"] == pytest.approx(float(az.mcse(da.to_dataset(name="x"))["x"]))
+
+
+def test_effects_at_a_horizon_are_the_rows_at_that_wave():
+    """On a panel where everyone answered at 1 and 6 months, predictions at horizon 6 are the
+    wave-6 subgroup's, to rounding; horizon 18 extrapolates (cumulative: no lower than at 6);
+    a model without a time effect refuses a horizon."""
+    import dataclasses
+
+    import capmodel.effects as fx
+    from capmodel.effects.units import EffectsError, at_horizon
+
+    cap = MAKE._inputs()[MAKE.CAP]
+    by_wave = fx.predict(cap, ["observed", "none"], by=["wave"]).draws["predicted"]
+    for months in (1, 6, 18):
+        res = fx.predict(cap, ["observed", "none"], horizon=months)
+        at = res.draws["predicted"].isel(subgroup=0)
+        assert f"each person at {months} months" in res.notes["population"]
+        if months < 18:
+            sub = by_wave.isel(subgroup=list(by_wave["by_level"].values).index(str(months)))
+            np.testing.assert_allclose(at.values, sub.values, rtol=1e-12)
+        else:
+            six = fx.predict(cap, ["observed", "none"], horizon=6).draws["predicted"]
+            assert (at.values >= six.isel(subgroup=0).values - 1e-12).all()
+    model = fx.effect_model(cap)
+    flat = dataclasses.replace(model.design, log_time=None)
+    with pytest.raises(EffectsError, match="horizon = 6: this model has no time effect"):
+        at_horizon(model.units, flat, 6)
+    with pytest.raises(EffectsError, match="whole number of months"):
+        at_horizon(model.units, model.design, 0)
+
+
+def test_the_reports_effects_show_the_cep_by_horizon_on_a_panel():
+    """A fit of panel data: the report's Effects section has the CEP's effect at each wave."""
+    from capmodel.report.effects import compute, effects_section
+
+    cap = MAKE._inputs()[MAKE.CAP]
+    numbers = compute(cap, draws=8)
+    by = numbers.results["by horizon"]
+    assert list(by) == [1, 6]
+    for months, res in by.items():
+        assert f"at {months} months" in res.notes["population"]
+        assert set(res.table["contrast"]) == {"cep"}
+    html = str(effects_section(numbers).blocks)
+    assert "Effects by horizon" in html and "6 months" in html

@@ -69,6 +69,7 @@ def effect_model(
     residual: str = POSTERIOR,
     nodes: int = DEFAULT_NODES,
     units: Units | None = None,
+    horizon: int | None = None,
 ) -> EffectModel:
     """An :class:`EffectModel` from a fit (or the model itself, returned unchanged).
 
@@ -78,11 +79,19 @@ def effect_model(
     residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
     nodes: Gauss-Hermite quadrature nodes over the capability residual.
     units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    horizon: months since the CEP at which realisations are counted (e.g. 1, 6, 18): each
+        person once, at that horizon (default: every row at its own wave).
     """
     if isinstance(fit_or_model, EffectModel):
         return fit_or_model
     return EffectModel.from_fit(
-        fit_or_model, draws=draws, weights=weights, residual=residual, nodes=nodes, units=units
+        fit_or_model,
+        draws=draws,
+        weights=weights,
+        residual=residual,
+        nodes=nodes,
+        units=units,
+        horizon=horizon,
     )
 
 
@@ -92,6 +101,8 @@ MODEL_OPTIONS_DOC = """
     residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
     nodes: Gauss-Hermite quadrature nodes over the capability residual.
     units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    horizon: months since the CEP at which realisations are counted (e.g. 1, 6, 18): each
+        person once, at that horizon (default: every row at its own wave).
 """
 
 
@@ -112,6 +123,7 @@ def predict(
     residual: str = POSTERIOR,
     nodes: int = DEFAULT_NODES,
     units: Units | None = None,
+    horizon: int | None = None,
 ) -> EffectResult:
     """Predicted realisation shares under each intervention (capmodel.effects.total).
 
@@ -119,7 +131,7 @@ def predict(
     interventions: one intervention or several ('observed', 'none', 'reflection=1', ...).
     by: subgroup variables (each level a subgroup, besides everyone).
     """
-    model = effect_model(fit, draws, weights, residual, nodes, units)
+    model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     if isinstance(interventions, str):
         interventions = [interventions]
     return _total.predict(model, interventions, by=by)
@@ -138,6 +150,7 @@ def total_effects(
     residual: str = POSTERIOR,
     nodes: int = DEFAULT_NODES,
     units: Units | None = None,
+    horizon: int | None = None,
 ) -> EffectResult:
     """Total effects: differences and ratios (capmodel.effects.total).
 
@@ -147,7 +160,7 @@ def total_effects(
     cep: with the default contrasts, also the CEP as received vs no CEP at all.
     by: subgroup variables (each level a subgroup, besides everyone).
     """
-    model = effect_model(fit, draws, weights, residual, nodes, units)
+    model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     return _total.total_effects(model, contrasts=contrasts, supports=supports, cep=cep, by=by)
 
 
@@ -163,6 +176,7 @@ def mediation(
     residual: str = POSTERIOR,
     nodes: int = DEFAULT_NODES,
     units: Units | None = None,
+    horizon: int | None = None,
 ) -> EffectResult:
     """Natural direct and indirect effects through capability (capmodel.effects.mediation).
 
@@ -171,7 +185,7 @@ def mediation(
     cep: also the CEP as a whole (as received vs no CEP at all).
     by: subgroup variables (each level a subgroup, besides everyone).
     """
-    model = effect_model(fit, draws, weights, residual, nodes, units)
+    model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     return _mediation.mediation(model, supports=supports, cep=cep, by=by)
 
 
@@ -185,13 +199,14 @@ def conversion(
     residual: str = POSTERIOR,
     nodes: int = DEFAULT_NODES,
     units: Units | None = None,
+    horizon: int | None = None,
 ) -> EffectResult:
     """Conversion of supports into capability by factor level (capmodel.effects.conversion).
 
     fit: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then draws ... units are ignored).
     by: subgroup variables (each level a subgroup, besides everyone).
     """
-    model = effect_model(fit, draws, weights, residual, nodes, units)
+    model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     return _conversion.conversion(model, by=by)
 
 
@@ -207,6 +222,7 @@ def attribution(
     residual: str = POSTERIOR,
     nodes: int = DEFAULT_NODES,
     units: Units | None = None,
+    horizon: int | None = None,
 ) -> EffectResult:
     """Probability of necessity among changers (capmodel.effects.attribution).
 
@@ -215,7 +231,7 @@ def attribution(
     by: subgroup variables (each level a subgroup, besides everyone).
     column: the column of ``data`` with the self-reported attribution (0/1).
     """
-    model = effect_model(fit, draws, weights, residual, nodes, units)
+    model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     return _attribution.attribution(model, data=data, by=by, column=column)
 
 
@@ -237,6 +253,7 @@ def pathways(
     residual: str = POSTERIOR,
     nodes: int = DEFAULT_NODES,
     units: Units | None = None,
+    horizon: int | None = None,
 ) -> EffectResult:
     """The five pathway types (capmodel.effects.pathways).
 
@@ -252,7 +269,7 @@ def pathways(
     allow_unseen_groups: group levels of ``population`` the fit never saw get effect 0
         (default: an error naming them).
     """
-    model = effect_model(fit, draws, weights, residual, nodes, units)
+    model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     return _pathways.pathways(
         model,
         data=data,
@@ -286,6 +303,7 @@ def poststratify(
     residual: str = POSTERIOR,
     nodes: int = DEFAULT_NODES,
     units: Units | None = None,
+    horizon: int | None = None,
 ) -> EffectResult:
     """Post-stratified (MRP) population shares (capmodel.effects.poststrat).
 
@@ -302,7 +320,7 @@ def poststratify(
     allow_unseen_groups: group levels of ``population`` the fit never saw get effect 0, the
         groups' mean (default: an error naming them); the result's notes list them.
     """
-    model = effect_model(fit, draws, weights, residual, nodes, units)
+    model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     return _poststrat.poststratify(
         model,
         population,

@@ -19,7 +19,14 @@ import numpy as np
 import xarray as xr
 
 from capmodel.effects.params import Params, posterior_params
-from capmodel.effects.units import INTEGRATED, POSTERIOR, EffectsError, Units, sample_units
+from capmodel.effects.units import (
+    INTEGRATED,
+    POSTERIOR,
+    EffectsError,
+    Units,
+    at_horizon,
+    sample_units,
+)
 from capmodel.model.design import Design
 from capmodel.model.evaluate import ModelFunctions
 from capmodel.model.integrated import gauss_hermite
@@ -134,6 +141,7 @@ class EffectModel:
         nodes: int = DEFAULT_NODES,
         units: Units | None = None,
         chunk_elements: int = CHUNK_ELEMENTS,
+        horizon: int | None = None,
     ) -> EffectModel:
         """From a :class:`capmodel.Fit`: its spec, design, ``draws`` thinned draws and units
         (default: the survey sample, ``weights`` 'none' or 'survey')."""
@@ -146,6 +154,8 @@ class EffectModel:
         )
         if units is None:
             units = sample_units(fit.spec, fit.data, design, weights=weights, residual=residual)
+        if horizon is not None:
+            units = at_horizon(units, design, horizon)
         return cls(
             fit.spec,
             design,

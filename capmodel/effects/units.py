@@ -8,13 +8,13 @@ sample of a fit gives one (:func:`sample_units`); a post-stratified population g
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import xarray as xr
 
 from capmodel.data import EncodedData
-from capmodel.model.design import Design, TermParts, UnitDesign
+from capmodel.model.design import Design, TermParts, UnitDesign, log_time_of
 from capmodel.spec import Spec
 
 POSTERIOR = "posterior"
@@ -200,4 +200,42 @@ def sample_units(
         realisation_y=design.realisation_y if design.realisations else None,
         wave=enc.variable(wave_column).values.astype(np.int64) if wave_column else None,
         references=enc.references(),
+    )
+
+
+def at_horizon(units: Units, design: Design, months: int) -> Units:
+    """``units`` with each person once, at ``months`` since the CEP: realisations are
+    cumulative, so an effect at a horizon is the effect on "has happened by then"
+    (docs/models.md, "Realisations over time"). A person's answer at that wave, when they gave
+    one, is kept (attribution and pathways read it); subgroups are the person's."""
+    if design.log_time is None:
+        raise EffectsError(
+            f"horizon = {months}: this model has no time effect (the data have a single wave "
+            f"{list(design.waves)}), so it predicts no other horizon"
+        )
+    if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
+        raise EffectsError(f"horizon = {months!r}: expected a whole number of months >= 1")
+    first = first_rows(units.person_of_row, units.n_persons)
+    n = units.n_persons
+    y = None
+    if units.realisation_y is not None:
+        y = np.full((n, units.realisation_y.shape[1]), -1, dtype=np.int64)
+        if units.wave is not None:
+            at = np.flatnonzero(units.wave == months)
+            y[units.person_of_row[at]] = units.realisation_y[at]
+    by = {k: (codes[first], labels) for k, (codes, labels) in units.by.items()}
+    waves = units.by.get("wave")  # the wave column's subgroups are the same object
+    for k in [c for c in units.by if waves is not None and units.by[c] is waves]:
+        by[k] = (np.zeros(n, dtype=np.int64), (str(months),))
+    return replace(
+        units,
+        description=f"{units.description}, each person at {months} months",
+        person_of_row=np.arange(n),
+        realisation_x=units.realisation_x[first],
+        log_time=np.full(n, float(log_time_of(months))),
+        realisation_codes={g: c[first] for g, c in units.realisation_codes.items()},
+        weights=units.weights[..., first],
+        by=by,
+        realisation_y=y,
+        wave=np.full(n, months, dtype=np.int64),
     )

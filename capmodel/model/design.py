@@ -426,9 +426,19 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
             )
         else:
             notes.append("time since exit is not modelled: the data have a single wave")
-    realisation_used, intervals = cumulative_realisations(
-        realisation_y, person_of_row, wave, person_labels, spec.realisations
-    )
+    if spec.panel == "independent":  # each wave's answer its own term (for comparison only)
+        empty = np.zeros(0, dtype=np.int64)
+        realisation_used, intervals = realisation_y, (empty, empty, empty)
+        if wave is not None and len(waves) > 1:
+            notes.append(
+                "realisations.panel = 'independent': each wave's answer is its own term, so a "
+                "panel person's realisation is counted at every wave (intervals too narrow; "
+                "docs/models.md)"
+            )
+    else:
+        realisation_used, intervals = cumulative_realisations(
+            realisation_y, person_of_row, wave, person_labels, spec.realisations
+        )
     if intervals[0].size and log_time is None:
         raise DesignError(
             f"{intervals[0].size} realisation answers of persons seen at several waves say the "

@@ -230,6 +230,34 @@ def _pathways(res, tau: float) -> list[Block]:
     ]
 
 
+def _by_horizon(results: dict[int, Any]) -> list[Block]:
+    panels = []
+    table_parts = []
+    for months, res in results.items():
+        t = res.table
+        t = t[(t["quantity"] == "difference") & (t["by_variable"] == "all")]
+        label = f"{months} month{'' if months == 1 else 's'}"
+        panels.append((label, [_iv(r["outcome"], r, PP) for _, r in t.iterrows()]))
+        table_parts.append(t.assign(horizon=months))
+    numbers = pd.concat(table_parts, ignore_index=True)
+    return [
+        Text(
+            "Effects by horizon: the CEP as received vs no CEP, on the share of persons with "
+            "each realisation by 1, 6, ... months after it (realisations are cumulative; each "
+            "person counted once, at that horizon)."
+        ),
+        Figure(
+            figures.forest_panels(panels, ncols=len(panels), xlabel="percentage points"),
+            "Total effect of the CEP on each realisation's cumulative share, one panel per "
+            "horizon (percentage points); filled dots: the interval excludes zero.",
+        ),
+        Details(
+            "Numbers: effects of the CEP by horizon",
+            blocks=[_numbers(numbers, ["horizon", "outcome", "mean", "lower", "upper"])],
+        ),
+    ]
+
+
 @dataclass
 class EffectNumbers:
     """What the section shows, computed (by :func:`compute`) apart from the figures so that
@@ -263,6 +291,17 @@ def compute(fit, draws: int = 100, tau: float = DEFAULT_TAU) -> EffectNumbers:
         "attribution": lambda: fx.attribution(model, by=by),
         "pathway types": lambda: fx.pathways(model, tau=tau),
     }
+    if model.design.log_time is not None:  # several waves: the CEP's effect at each
+
+        def by_horizon() -> dict[int, Any]:
+            return {
+                w: fx.total_effects(
+                    fx.effect_model(fit, draws=draws, horizon=w), contrasts=[("observed", "none")]
+                )
+                for w in model.design.waves
+            }
+
+        parts["by horizon"] = by_horizon
     for name, run in parts.items():
         if name == "total effects" and "mediation" in out.results:
             continue  # mediation's te rows
@@ -302,6 +341,8 @@ def effects_section(numbers: EffectNumbers) -> Section:
     total = r.get("total effects", r.get("mediation"))
     if total is not None:
         sec.blocks.extend(_total(total.table))
+    if "by horizon" in r:
+        sec.blocks.extend(_by_horizon(r["by horizon"]))
     if "mediation" in r:
         sec.blocks.extend(_mediation(r["mediation"].table))
     if "conversion" in r:

@@ -20,6 +20,7 @@ PARAMETERISATIONS = ("auto", "centred", "noncentred")
 RESIDUALS = ("sampled", "integrated")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 ADAPTATIONS = ("diag", "low_rank")
+PANEL_LIKELIHOODS = ("cumulative", "independent")
 
 _TOP = {
     "name",
@@ -38,7 +39,7 @@ _SECTIONS: dict[str, set[str]] = {
     "model": {"latent_capability", "confounders", "capability_residual", "quadrature_nodes"},
     "capability": {"supports", "factors", "conversion"},
     "measurement": {"indicators"},
-    "realisations": {"outcomes", "direct_effects", "factors", "time"},
+    "realisations": {"outcomes", "direct_effects", "factors", "time", "panel"},
     "groups": {"columns", "structure", "interaction", "parameterisation", "varying_slopes", "in"},
     "likelihood": {"weighted"},
     "sampling": {
@@ -87,6 +88,9 @@ class Spec:
     direct_effects: tuple[str, ...] = ()
     realisation_factors: tuple[str, ...] = ()
     time: str = "auto"
+    # panels: "cumulative" (a person's answers bound the event time once) or "independent"
+    # (each wave's answer its own term: double-counts; kept to measure that, docs/validation.md)
+    panel: str = "cumulative"
     groups: tuple[str, ...] = ()
     group_structure: str = "nested"
     interaction: bool = False
@@ -297,6 +301,7 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
         raise SpecError(
             f"realisations.time = {time!r} is not allowed; expected one of ['auto', true, false]"
         )
+    panel = _choice("realisations.panel", real.get("panel", "cumulative"), PANEL_LIKELIHOODS)
     groups = _names(
         "groups.columns",
         grp.get("columns", [g.column for g in schema.groups]),
@@ -373,6 +378,7 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
         direct_effects=tuple(direct),
         realisation_factors=tuple(real_factors),
         time=time if isinstance(time, str) else ("yes" if time else "no"),
+        panel=panel,
         groups=tuple(groups),
         group_structure=structure,
         interaction=interaction,
