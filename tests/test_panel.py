@@ -9,6 +9,8 @@ then P(a < T <= b) = F(b) - F(a), for a the last wave answered 'no' and b the fi
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -127,8 +129,6 @@ def test_person_level_indicators_enter_once(panel, spec):
     blanked = repeated.copy()
     blanked.loc[repeated["months_since_exit"] != first, ind] = None
 
-    import dataclasses
-
     person_schema = dataclasses.replace(
         schema, indicators=tuple(dataclasses.replace(i, level="person") for i in schema.indicators)
     )
@@ -149,3 +149,38 @@ def test_person_level_indicators_enter_once(panel, spec):
     changed.loc[row, "cap_options"] = 1 - changed.loc[row, "cap_options"]
     with pytest.raises(DesignError, match="'cap_options' is declared person-level"):
         build_design(person_spec, load_data(changed, person_schema))
+
+
+@pytest.mark.slow
+def test_a_small_panel_fit_recovers_the_truth(spec):
+    """A fast panel recovery check (benchmarks/panel_study.py is the full study): 1/6/18-month
+    panel with attrition, 2 x 300 draws; the 90% intervals cover the true parameters (time
+    effects included) at the nominal rate within sampling noise, and the CEP's effect at 18
+    months covers the true sample effect of the persons seen then."""
+    import capmodel
+    import capmodel.effects as fx
+    from capmodel.simulate import simulate
+    from capmodel.validation.recovery import recovery_table, true_values
+    from capmodel.validation.truth_effects import SampleTruth
+
+    sim = simulate("cep2021", seed=11, n_population=12_000, waves=(1, 6, 18))
+    df = sim.survey
+    ids = df["person_id"].drop_duplicates().to_numpy()
+    drop = df["person_id"].isin(set(ids[::4])) & (df["months_since_exit"] == 18)
+    sim = dataclasses.replace(sim, survey=df[~drop].reset_index(drop=True))
+    f = capmodel.fit(
+        spec, sim.survey, draws=300, tune=300, seed=2, progressbar=False, verbose=False
+    )
+    assert f.design.realisation_intervals[0].size > 50
+    table = recovery_table(f.posterior, true_values(sim.params, f.posterior, f.design))
+    assert table["covered"].mean() >= 0.8, table.groupby("block")["covered"].mean()
+    time_rows = table[table["parameter"].str.startswith("time_effect")]
+    assert len(time_rows) == 6 and time_rows["covered"].sum() >= 5, time_rows
+    res = fx.total_effects(
+        fx.effect_model(f, draws=200), contrasts=[("observed", "none")], by=["wave"]
+    )
+    t = res.table
+    t = t[(t["quantity"] == "difference") & (t["by_variable"] == "wave") & (t["by_level"] == "18")]
+    truth = SampleTruth.of(sim, 18).total_effect("observed", "none")
+    covered = [r.lower <= truth[r.outcome] <= r.upper for r in t.itertuples()]
+    assert sum(covered) >= 6, t.assign(truth=[truth[o] for o in t["outcome"]])
