@@ -26,13 +26,13 @@ from capmodel.effects import mediation as _mediation
 from capmodel.effects import pathways as _pathways
 from capmodel.effects import poststrat as _poststrat
 from capmodel.effects import total as _total
-from capmodel.effects.assignment import DEFAULT_PRIOR_SD
 from capmodel.effects.interventions import Intervention, parse_intervention
 from capmodel.effects.pathways import DEFAULT_TAU
 from capmodel.effects.poststrat import DEFAULT_OVERLAP, DEFAULT_SEED
 from capmodel.effects.predict import ANY, DEFAULT_NODES, EffectModel
 from capmodel.effects.tables import EffectResult
 from capmodel.effects.units import INTEGRATED, POSTERIOR, EffectsError, Units
+from capmodel.model.assignment import DEFAULT_PRIOR_SD
 
 if TYPE_CHECKING:  # annotations only: importing the fitting layer would import PyMC
     from capmodel.fitting.fit import Fit

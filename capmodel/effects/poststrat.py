@@ -6,7 +6,7 @@ table of cell counts, with an assignment sub-model for what only the survey know
 Cells c are the combinations of the cell variables (columns of the population table that the
 data also have: sex, age band, ..., operator, region, service level). x are the survey-only
 variables the model uses (supports and confounders such as maturity or reasons for coming):
-p(x | c) is the assignment sub-model (:mod:`capmodel.effects.assignment`). e ~ N(0, 1) is
+p(x | c) is the assignment sub-model (:mod:`capmodel.model.assignment`). e ~ N(0, 1) is
 integrated out by Gauss-Hermite quadrature: nobody in a cell is observed.
 
 Each posterior draw of the outcome model is paired with one draw of the assignment model's
@@ -26,7 +26,6 @@ import xarray as xr
 
 from capmodel.data import EncodedData
 from capmodel.effects.aggregate import Subgroups
-from capmodel.effects.assignment import DEFAULT_PRIOR_SD, AssignmentModel
 from capmodel.effects.interventions import parse_intervention
 from capmodel.effects.population_checks import FitColumns, check_population
 from capmodel.effects.predict import EffectModel, Predictor
@@ -34,6 +33,7 @@ from capmodel.effects.tables import EffectResult, sample_coords, summary_columns
 from capmodel.effects.threads import single_blas_thread
 from capmodel.effects.total import _flat, _subgroup_coords, notes
 from capmodel.effects.units import INTEGRATED, EffectsError, Units, first_rows
+from capmodel.model.assignment import DEFAULT_PRIOR_SD, AssignmentError, AssignmentModel
 from capmodel.model.design import log_time_of
 
 DEFAULT_SEED = 1  # seed of the draws of the survey-only variables in every cell
@@ -160,9 +160,12 @@ class PostStratifier:
             resp_x[c] = ds.capmodel.variable(c).values[first].astype(float)
         for i, k in enumerate(model.units.support_names):
             resp_x[k] = model.units.supports[:, i]
-        self.assignment = AssignmentModel.fit(
-            resp_cells, cell_levels, resp_x, self.targets, prior_sd=prior_sd
-        )
+        try:
+            self.assignment = AssignmentModel.fit(
+                resp_cells, cell_levels, resp_x, self.targets, prior_sd=prior_sd
+            )
+        except AssignmentError as e:
+            raise EffectsError(str(e)) from None
         self.survey_cells = resp_cells
         waves = design.waves or (6,)
         self.wave = wave if wave is not None else (6 if 6 in waves else waves[0])
@@ -408,7 +411,7 @@ def poststratify(
                 + ", ".join(v for v, _ in ps.targets)
                 + " drawn from a chain of Bayesian "
                 "logistic regressions on the cell variables (Laplace "
-                "approximation; capmodel.effects.assignment), one parameter draw "
+                "approximation; capmodel.model.assignment), one parameter draw "
                 "per posterior draw"
             ),
             unseen_levels=(

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from capmodel.effects.units import EffectsError
+
+class AssignmentError(ValueError):
+    """A survey-only variable the assignment sub-model cannot model."""
+
 
 Columns = Mapping[str, np.ndarray]  # column -> labels (str) or 0/1 floats
 DEFAULT_PRIOR_SD = 1.5  # prior sd of the coefficients other than the intercept
@@ -97,7 +100,7 @@ class AssignmentModel:
             if levels is None:
                 y = values.astype(float)
                 if not np.isin(y, (0.0, 1.0)).all():
-                    raise EffectsError(
+                    raise AssignmentError(
                         f"assignment model: '{var}' is numeric but not 0/1; only "
                         "binary numeric survey-only covariates can be modelled"
                     )
@@ -177,7 +180,7 @@ def _codes(values: np.ndarray, levels: Sequence[str], var: str) -> np.ndarray:
     try:
         return np.array([index[str(v)] for v in values], dtype=np.int64)
     except KeyError as exc:
-        raise EffectsError(
+        raise AssignmentError(
             f"assignment model: '{var}' has a value {exc} outside its levels {list(levels)}"
         ) from None
 
