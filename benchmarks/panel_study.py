@@ -4,9 +4,10 @@ cumulative likelihood (the default) and with the old independent-wave one, again
     python benchmarks/panel_study.py --seeds 1 2 3 --fits /tmp/panel-fits \\
         --write docs/validation.md
 
-Per seed: simulate cep2021 with waves 1, 6 and 18 months; attrition: 15% of the persons leave
-after 1 month and 30% of the rest after 6 months; fit models/capability.toml at its defaults
-with ``realisations.panel`` = "cumulative" and = "independent". Reported per likelihood:
+Per seed: simulate cep2021 with waves 1, 6 and 18 months and attrition (``simulate(...,
+attrition=(0.15, 0.30))``: 15% of the persons leave after 1 month, 30% of the rest after 6);
+fit models/capability.toml at its defaults with ``realisations.panel`` = "cumulative" and
+= "independent". Reported per likelihood:
 convergence (max R-hat, min bulk and tail ESS, divergences), coverage and mean width of the 90%
 intervals of the parameters by block (parameter recovery), and of the sample total effects (4
 supports and the CEP x 6 realisations and any) at each horizon, against the simulator's true
@@ -17,12 +18,10 @@ potential outcomes of the persons seen at that wave. ``--write`` replaces the bl
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import platform
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from study_fits import replace_block
 
@@ -36,19 +35,7 @@ from capmodel.validation.truth_effects import SampleTruth
 
 WAVES = (1, 6, 18)
 LIKELIHOODS = ("cumulative", "independent")
-
-
-def with_attrition(sim: Simulated, seed: int) -> Simulated:
-    """``sim`` with 15% of the persons lost after 1 month and 30% of the rest after 6."""
-    rng = np.random.default_rng(seed)
-    df = sim.survey
-    people = df["person_id"].unique()
-    lost_1 = set(rng.choice(people, size=round(0.15 * people.size), replace=False))
-    rest = np.array([p for p in people if p not in lost_1])
-    lost_6 = set(rng.choice(rest, size=round(0.30 * rest.size), replace=False))
-    wave = df["months_since_exit"]
-    drop = (df["person_id"].isin(lost_1) & (wave > 1)) | (df["person_id"].isin(lost_6) & (wave > 6))
-    return dataclasses.replace(sim, survey=df[~drop].reset_index(drop=True))
+ATTRITION = (0.15, 0.30)  # leave after 1 month; of the others, after 6 months
 
 
 def panel_fit(sim: Simulated, seed: int, panel: str, args: argparse.Namespace) -> Fit:
@@ -77,8 +64,8 @@ def _pair(contrast: str):
 
 def check(seed: int, args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
     """Per-estimate coverage rows, and one summary row per likelihood."""
-    sim = with_attrition(
-        simulate("cep2021", seed=seed, n_population=args.n_population, waves=WAVES), seed
+    sim = simulate(
+        "cep2021", seed=seed, n_population=args.n_population, waves=WAVES, attrition=ATTRITION
     )
     rows, summary = [], []
     for panel in LIKELIHOODS:

@@ -60,6 +60,7 @@ def _simulate(args: argparse.Namespace) -> int:
         n_population=args.n,
         n_survey=args.n_survey,
         waves=tuple(args.waves),
+        attrition=tuple(args.attrition or ()),
     )
     out = sim.write(args.out, overwrite=args.overwrite)
     print(summarise(sim))
@@ -435,6 +436,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MONTHS",
         help="months since exit at which respondents answer "
         "(default: 6; e.g. --waves 1 6 18 for a panel)",
+    )
+    p.add_argument(
+        "--attrition",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="RATE",
+        help="panel attrition: the share of the persons still answering who leave after each "
+        "wave but the last (e.g. --waves 1 6 18 --attrition 0.15 0.30)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.set_defaults(run=_simulate)

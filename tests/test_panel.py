@@ -184,3 +184,20 @@ def test_a_small_panel_fit_recovers_the_truth(spec):
     truth = SampleTruth.of(sim, 18).total_effect("observed", "none")
     covered = [r.lower <= truth[r.outcome] <= r.upper for r in t.itertuples()]
     assert sum(covered) >= 6, t.assign(truth=[truth[o] for o in t["outcome"]])
+
+
+def test_simulated_attrition_removes_later_waves_only():
+    from capmodel.simulate import simulate
+
+    full = simulate("cep2021", seed=3, n_population=3_000, waves=(1, 6, 18)).survey
+    lost = simulate(
+        "cep2021", seed=3, n_population=3_000, waves=(1, 6, 18), attrition=(0.2, 0.5)
+    ).survey
+    n = lost.groupby("months_since_exit")["person_id"].nunique()
+    assert n[1] == full["person_id"].nunique() and n[1] > n[6] > n[18]
+    seen = lost.groupby("person_id")["months_since_exit"].apply(tuple)
+    assert set(seen) <= {(1,), (1, 6), (1, 6, 18)}  # monotone: nobody comes back
+    both = full.merge(lost, on=["person_id", "months_since_exit"], suffixes=("", "_lost"))
+    assert len(both) == len(lost) and (both["training"] == both["training_lost"]).all()
+    with pytest.raises(ValueError, match="one rate per wave but the last"):
+        simulate("cep2021", seed=3, n_population=3_000, waves=(1, 6, 18), attrition=(0.2,))

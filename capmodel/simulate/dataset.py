@@ -82,12 +82,17 @@ def simulate(
     n_population: int | None = None,
     n_survey: int | None = None,
     waves: tuple[int, ...] = (S.SURVEY_WAVE,),
+    attrition: tuple[float, ...] = (),
 ) -> Simulated:
     """Simulate a CEP data set: population, survey respondents (with quota weights) and truth.
 
     Deterministic for a seed. ``scenario`` is one of
     :data:`capmodel.simulate.scenarios.SCENARIOS`. ``waves`` lists the months since exit at
     which respondents answer (default the 6-month survey; e.g. ``(1, 6, 18)`` for a panel).
+    ``attrition``: for a panel, the share of the persons still answering who leave after each
+    wave but the last (e.g. ``(0.15, 0.30)``: 15% are not seen after 1 month, 30% of the others
+    not after 6); at random, from its own random stream (the rest of the data set is the
+    same as without attrition).
     Sizes default to the published ones (N = 197,074 beneficiaries, n = 6,396 respondents); a
     survey larger than the population is refused.
     """
@@ -107,6 +112,14 @@ def simulate(
     if bad or not waves:
         raise ValueError(f"waves must be a non-empty subset of (1, 6, 18) months, got {waves}")
     waves = tuple(sorted(set(int(w) for w in waves)))
+    attrition = tuple(float(a) for a in attrition)
+    if attrition and len(attrition) != len(waves) - 1:
+        raise ValueError(
+            f"attrition {list(attrition)}: expected one rate per wave but the last "
+            f"({len(waves) - 1} for waves {list(waves)})"
+        )
+    if any(not 0.0 <= a < 1.0 for a in attrition):
+        raise ValueError(f"attrition {list(attrition)}: each rate must be in [0, 1)")
     rng = np.random.default_rng(seed)
     groups = group_effects(scenario=scen.name)
     world = draw_world(rng, n_pop, Intercepts(calibrated_intercepts(scen.name)), waves, groups)
@@ -123,10 +136,26 @@ def simulate(
     ids = np.arange(1, n_pop + 1, dtype=np.int64)
     population = _frame(world, ids, slice(None), ADMIN_COLUMNS)
     survey = _survey_frame(world, ids, respondents, weights, waves)
+    if attrition:
+        survey = _with_attrition(survey, waves, attrition, seed)
     persons = _persons_frame(world, ids, respondents, waves)
     return Simulated(
         population, survey, cep2021_schema(survey), true_params(scen.name), persons, seed
     )
+
+
+def _with_attrition(
+    survey: pd.DataFrame, waves: tuple[int, ...], attrition: tuple[float, ...], seed: int
+) -> pd.DataFrame:
+    """``survey`` without the later rows of the persons lost after each wave."""
+    rng = np.random.default_rng([seed, 18])  # its own stream: the rest is unchanged
+    present = survey["person_id"].unique()
+    keep = np.ones(len(survey), dtype=bool)
+    for wave, rate in zip(waves[:-1], attrition, strict=True):
+        lost = present[rng.random(present.size) < rate]
+        keep &= ~(survey["person_id"].isin(lost) & (survey["months_since_exit"] > wave)).to_numpy()
+        present = np.setdiff1d(present, lost)
+    return survey[keep].reset_index(drop=True)
 
 
 def _categorical(world: World, name: str, codes: np.ndarray) -> pd.Categorical:
