@@ -100,14 +100,13 @@ class Predictor:
 
     def probabilities(self, direct: np.ndarray, capability: np.ndarray | None = None) -> np.ndarray:
         """E over the residual of pi_r, and of any realisation, (D, N, R + 1)."""
-        pr, w = self.node_probabilities(direct, capability)
-        anyr = 1.0 - np.prod(1.0 - pr, axis=2, keepdims=True)
-        full = np.concatenate([pr, anyr], axis=2)
-        if full.shape[3] == 1:  # one residual per person and draw: nothing to average
-            return np.ascontiguousarray(full[..., 0])
-        return np.einsum(
-            "dnrq,dnq->dnr", full, np.broadcast_to(w, (full.shape[0], full.shape[1], w.shape[2]))
-        )
+        if not self.f.has_realisations:
+            raise EffectsError("this model has no realisations")
+        rows = self._design(direct)
+        cap = None if capability is None else self._design(capability)
+        w = np.exp(self.log_w - self.log_w.max(axis=-1, keepdims=True))
+        w = np.broadcast_to(w / w.sum(axis=-1, keepdims=True), self.e.shape)
+        return self.f.expected_probabilities(self.p.values, rows, self.e, w, cap)
 
 
 class EffectModel:

@@ -74,6 +74,8 @@ class ModelFunctions:
         data_replace = {model[f"design__{n}"]: x for n, x in self._data_inputs.items()}
         self._person_of_row = pt.tensor("person_of_row", shape=(None,), dtype="int64")
         self._residual = pt.tensor("residual", shape=(None, None), dtype="float64")  # (P, Q)
+        # (P, Q) weights of the residual values, summing to 1 over Q for each person
+        self._residual_weights = pt.tensor("residual_weights", shape=(None, None), dtype="float64")
 
         outputs: dict[str, Any] = {}
         m: Any = terms.get("capability_mean")
@@ -89,7 +91,13 @@ class ModelFunctions:
                 )
             else:
                 x = eta[:, :, None]
-            outputs["probabilities"] = pt.sigmoid(x)  # (N, R, Q)
+            p = pt.sigmoid(x)  # (N, R, Q)
+            outputs["probabilities"] = p
+            # averaged over the residual in the compiled function (no (N, R, Q) array comes
+            # back): each realisation, and any (independent given capability: at each value)
+            w = self._residual_weights[self._person_of_row][:, None, :]  # (N, 1, Q)
+            anyr = 1.0 - pt.prod(1.0 - p, axis=1, keepdims=True)  # (N, 1, Q)
+            outputs["expected_probabilities"] = pt.sum(pt.concatenate([p, anyr], axis=1) * w, -1)
         self._unit_outputs = {
             k: graph_replace(v, data_replace, strict=False) for k, v in outputs.items()
         }
@@ -128,7 +136,11 @@ class ModelFunctions:
                 raise KeyError(key)
             out = self._unit_outputs[key]
             extra: list[tuple[Any, bool]] = [(x, False) for x in self._data_inputs.values()]
-            extra += [(self._person_of_row, False), (self._residual, True)]
+            extra += [
+                (self._person_of_row, False),
+                (self._residual, True),
+                (self._residual_weights, True),
+            ]
             self._compiled[key] = self._vectorised(out, extra)
         return self._compiled[key]
 
@@ -175,7 +187,11 @@ class ModelFunctions:
             "capability_mean",
             draws,
             self.unit_data(units, None),
-            [np.zeros(0, dtype=np.int64), np.zeros((n_draws, units.n_persons, 1))],
+            [
+                np.zeros(0, dtype=np.int64),
+                np.zeros((n_draws, units.n_persons, 1)),
+                np.ones((n_draws, units.n_persons, 1)),
+            ],
         )
 
     def probabilities(
@@ -195,11 +211,42 @@ class ModelFunctions:
         data = self.unit_data(capability if self.latent else None, rows)
         if not self.latent:
             residual = np.zeros((_n_draws(draws), 0, 1))
+        weights = np.ones((residual.shape[0], residual.shape[1], 1))
         return self._call(
             "probabilities",
             draws,
             data,
-            [rows.person_of_row.astype(np.int64), np.ascontiguousarray(residual)],
+            [rows.person_of_row.astype(np.int64), np.ascontiguousarray(residual), weights],
+        )
+
+    def expected_probabilities(
+        self,
+        draws: Draws,
+        rows: UnitDesign,
+        residual: np.ndarray,
+        weights: np.ndarray,
+        capability: UnitDesign | None = None,
+    ) -> np.ndarray:
+        """(D, N, R + 1): :meth:`probabilities` averaged over the residual values with
+        ``weights`` (D, P, Q), each person's summing to 1; the last column is the probability
+        of any realisation, 1 - prod_r (1 - pi_r) at each value (realisations are independent
+        given capability) before the average."""
+        if not self.has_realisations:
+            raise ValueError("this model has no realisations")
+        capability = rows if capability is None else capability
+        data = self.unit_data(capability if self.latent else None, rows)
+        if not self.latent:
+            residual = np.zeros((_n_draws(draws), 0, 1))
+            weights = np.ones((_n_draws(draws), rows.n_persons, 1))
+        return self._call(
+            "expected_probabilities",
+            draws,
+            data,
+            [
+                rows.person_of_row.astype(np.int64),
+                np.ascontiguousarray(residual),
+                np.ascontiguousarray(weights),
+            ],
         )
 
     def _residual_graph(self, n_nodes: int) -> Any:
