@@ -6,8 +6,8 @@ compile caches it has built (warm, what a user sees after the first call), and o
 caches (cold: every compiled function built anew). Medians are reported side by side.
 
     git worktree add /tmp/before <commit>
-    .venv/bin/python benchmarks/effects_speed.py --fit fits/demo/capability \
-        --tree before=/tmp/before --tree after=. --repeat 3 --write docs/benchmarks.md
+    cd benchmarks && ../.venv/bin/python effects_speed.py --fit ../fits/demo/capability \
+        --tree before=/tmp/before --tree after=.. --repeat 3 --write ../docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def main() -> int:
                     **env,
                     "PYTENSOR_FLAGS": f"base_compiledir={cache}",
                     "NUMBA_CACHE_DIR": cache,
+                    "CAPMODEL_CACHE_DIR": cache,  # JAX's persistent compilation cache
                 }
                 cold[(label, name)] = run(tree, argv, cold_env)
             run(tree, argv, env)  # fill the user's caches
