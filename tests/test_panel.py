@@ -21,15 +21,6 @@ from capmodel.model.design import DesignError, cumulative_realisations
 from capmodel.model.evaluate import ModelFunctions
 from capmodel.spec import load_spec
 
-REALISATIONS = (
-    "training",
-    "occupation_change",
-    "business_creation",
-    "company_change",
-    "post_change",
-    "sector_change",
-)
-
 
 @pytest.fixture(scope="module")
 def panel():

@@ -209,19 +209,8 @@ class ModelFunctions:
         residual (``residual``: (D, P, Q) on the sampling scale, which is the documented one),
         with capability from ``capability``'s predictors (default: ``rows``') and the rest of
         the realisation predictors from ``rows``'."""
-        if not self.has_realisations:
-            raise ValueError("this model has no realisations")
-        capability = rows if capability is None else capability
-        data = self.unit_data(capability if self.latent else None, rows)
-        if not self.latent:
-            residual = np.zeros((_n_draws(draws), 0, 1))
-        weights = np.ones((residual.shape[0], residual.shape[1], 1))
-        return self._call(
-            "probabilities",
-            draws,
-            data,
-            [rows.person_of_row.astype(np.int64), np.ascontiguousarray(residual), weights],
-        )
+        weights = np.ones(residual.shape[:2] + (1,))
+        return self._realisations("probabilities", draws, rows, residual, weights, capability)
 
     def expected_probabilities(
         self,
@@ -235,23 +224,32 @@ class ModelFunctions:
         ``weights`` (D, P, Q), each person's summing to 1; the last column is the probability
         of any realisation, 1 - prod_r (1 - pi_r) at each value (realisations are independent
         given capability) before the average."""
+        return self._realisations(
+            "expected_probabilities", draws, rows, residual, weights, capability
+        )
+
+    def _realisations(
+        self,
+        key: str,
+        draws: Draws,
+        rows: UnitDesign,
+        residual: np.ndarray,
+        weights: np.ndarray,
+        capability: UnitDesign | None,
+    ) -> np.ndarray:
         if not self.has_realisations:
             raise ValueError("this model has no realisations")
         capability = rows if capability is None else capability
         data = self.unit_data(capability if self.latent else None, rows)
-        if not self.latent:
-            residual = np.zeros((_n_draws(draws), 0, 1))
-            weights = np.ones((_n_draws(draws), rows.n_persons, 1))
-        return self._call(
-            "expected_probabilities",
-            draws,
-            data,
-            [
-                rows.person_of_row.astype(np.int64),
-                np.ascontiguousarray(residual),
-                np.ascontiguousarray(weights),
-            ],
-        )
+        if not self.latent:  # no residual: one value, weight 1
+            residual = np.zeros((_n_draws(draws), rows.n_persons, 1))
+            weights = np.ones_like(residual)
+        extra = [
+            rows.person_of_row.astype(np.int64),
+            np.ascontiguousarray(residual),
+            np.ascontiguousarray(weights),
+        ]
+        return self._call(key, draws, data, extra)
 
     def _residual_graph(self, n_nodes: int) -> Any:
         """(2, P, Q): the nodes and log weights of each survey person's residual posterior."""
