@@ -8,6 +8,7 @@ read from a dict (TOML/JSON) with :meth:`Schema.to_dict` / :meth:`Schema.from_di
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
@@ -92,15 +93,21 @@ class Group:
     ``within`` names the group column this one is nested in (e.g. region within
     operator); ``None`` means not declared (nesting can be inferred from the data).
     ``levels`` may declare the expected levels; each must then have rows.
+    ``predictors``: group-level covariates, a table keyed by level for each (e.g. a region's
+    unemployment rate: ``{"unemployment": {"Bretagne": 6.1, ...}}``), which a spec may let the
+    group's effects depend on (``groups.predictors``).
     """
 
     column: str
     within: str | None = None
     levels: tuple[str, ...] | None = None
+    predictors: dict[str, dict[str, float]] | None = None
 
     def __post_init__(self) -> None:
         if self.levels is not None:
             object.__setattr__(self, "levels", _levels(self.column, self.levels))
+        if self.predictors is not None:
+            object.__setattr__(self, "predictors", _predictors(self.column, self.predictors))
 
 
 @dataclass(frozen=True)
@@ -310,6 +317,27 @@ def check_choice(where: str, value: Any, allowed: tuple[str, ...]) -> None:
     """Raise SchemaError when ``value`` is not one of ``allowed`` (naming them)."""
     if value not in allowed:
         raise SchemaError(f"{where} = {value!r} is not allowed; expected one of {list(allowed)}")
+
+
+def _predictors(column: str, table: Any) -> dict[str, dict[str, float]]:
+    """A group's predictor tables, checked: name -> {level (NFC): finite number}."""
+    where = f"group '{column}': predictors"
+    if not isinstance(table, dict) or not table:
+        raise SchemaError(f"{where} must be a table: name = {{level = value, ...}}, got {table!r}")
+    out: dict[str, dict[str, float]] = {}
+    for name, values in table.items():
+        if not isinstance(values, dict) or not values:
+            raise SchemaError(f"{where}.{name} must be a table level = value, got {values!r}")
+        clean: dict[str, float] = {}
+        for level, v in values.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise SchemaError(
+                    f"{where}.{name}: the value of level {level!r} is {v!r}; expected a finite "
+                    "number"
+                )
+            clean[unicodedata.normalize("NFC", str(level))] = float(v)
+        out[str(name)] = clean
+    return out
 
 
 def _levels(column: str, levels: Any) -> tuple[str, ...]:

@@ -83,6 +83,8 @@ def _coords(spec: Spec, d: Design, generative: bool) -> dict[str, list]:
             coords["obs_realisation"] = list(range(d.realisation_obs()[0].size))
     for g in d.groups + d.interactions:
         coords[g.name] = list(g.labels)
+        if g.predictor_names:
+            coords[f"{g.name}_predictor"] = list(g.predictor_names)
     for group, ks in spec.varying_slopes:
         coords[f"{group}_slope_support"] = list(ks)
     return {k: v for k, v in coords.items() if len(v) or k == "person"}
@@ -304,6 +306,16 @@ def _data(name: str, values: np.ndarray) -> pt.TensorVariable:
     return pm.Data(f"design__{name}", np.ascontiguousarray(values))
 
 
+def _predictors(g) -> pt.TensorVariable:
+    """(L, H) the standardised group-level predictors of group ``g`` (one ``pm.Data``, shared
+    by the capability and realisation equations)."""
+    name = f"design__{g.name}_predictors"
+    model = pm.modelcontext(None)
+    if name in model.named_vars:
+        return model[name]
+    return _data(f"{g.name}_predictors", g.predictors)
+
+
 def _layout(d: Design):
     return person_layout(
         d.person_of_row,
@@ -367,12 +379,21 @@ def _capability(
     if "capability" in spec.groups_in:
         for g in d.groups + d.interactions:
             sd = prior_rv(spec.prior("group_sd"), f"{g.name}_sd")
+            # with group-level predictors the sum-to-zero part is the deviation from them
+            own = f"{g.name}_deviation" if g.predictor_names else f"{g.name}_effect"
             if g.parent_of_level is not None:
-                eff = nested_effect(
-                    f"{g.name}_effect", sd, g.name, parameterisation[g.name], g.parent_of_level
-                )
+                eff = nested_effect(own, sd, g.name, parameterisation[g.name], g.parent_of_level)
             else:
-                eff = group_effect(f"{g.name}_effect", sd, g.name, parameterisation[g.name])
+                eff = group_effect(own, sd, g.name, parameterisation[g.name])
+            if g.predictor_names:
+                coef = prior_rv(
+                    spec.prior("group_predictor"),
+                    f"{g.name}_predictor_effect",
+                    dims=f"{g.name}_predictor",
+                )
+                eff = pm.Deterministic(
+                    f"{g.name}_effect", eff + pt.dot(_predictors(g), coef), dims=g.name
+                )
             name = f"{g.name}_one_hot_person"
             m = m + pt.dot(_data(name, arrays[name]), eff)
     for gname, _ in spec.varying_slopes:
@@ -512,9 +533,10 @@ def _realisation_predictor(
             # one sd per group factor, shared by the realisations: with few groups (4
             # operators) a separate sd per realisation rests on 4 effects and makes a funnel
             sd = prior_rv(spec.prior("group_sd"), f"realisation_{g.name}_sd")
+            own = f"realisation_{g.name}_" + ("deviation" if g.predictor_names else "effect")
             if g.parent_of_level is not None:
                 b = nested_effect(
-                    f"realisation_{g.name}_effect",
+                    own,
                     sd,
                     ("realisation", g.name),
                     parameterisation[f"realisation_{g.name}"],
@@ -523,10 +545,18 @@ def _realisation_predictor(
                 )
             else:
                 b = group_effect(
+                    own, sd, ("realisation", g.name), parameterisation[f"realisation_{g.name}"]
+                )
+            if g.predictor_names:
+                coef = prior_rv(
+                    spec.prior("group_predictor"),
+                    f"realisation_{g.name}_predictor_effect",
+                    dims=("realisation", f"{g.name}_predictor"),
+                )
+                b = pm.Deterministic(
                     f"realisation_{g.name}_effect",
-                    sd,
-                    ("realisation", g.name),
-                    parameterisation[f"realisation_{g.name}"],
+                    b + pt.dot(coef, _predictors(g).T),
+                    dims=("realisation", g.name),
                 )
             name = f"{g.name}_one_hot_row"
             eta = eta + pt.dot(_data(name, arrays[name]), b.T)

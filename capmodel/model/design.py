@@ -44,6 +44,9 @@ class GroupIndex:
     parent: str | None = None
     persons_per_level: np.ndarray = field(default_factory=lambda: np.zeros(0))
     parent_of_level: np.ndarray | None = None  # code of the parent level of each level
+    # group-level predictors its effects depend on: (L, H), standardised over the levels
+    predictor_names: tuple[str, ...] = ()
+    predictors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 @dataclass(frozen=True)
@@ -329,6 +332,46 @@ def _repeated_answers_note(
     return None
 
 
+def _group_predictors(
+    spec: Spec,
+    group: str,
+    labels: tuple[str, ...],
+    names: tuple[str, ...],
+    parent_of_level: np.ndarray | None,
+) -> np.ndarray:
+    """(L, H) the group's predictors at its levels, centred and scaled over the levels (each
+    level once): zero mean, so that the effects still sum to zero (within each parent level for
+    a nested group, whose effects do: differences between parents are the parent's effects),
+    and sd 1, so that one prior fits any unit."""
+    if not names:
+        return np.zeros((len(labels), 0))
+    tables = next(g for g in spec.schema.groups if g.column == group).predictors or {}
+    out = np.empty((len(labels), len(names)))
+    for h, name in enumerate(names):
+        missing = [lv for lv in labels if lv not in tables[name]]
+        if missing:
+            raise DesignError(
+                f"group '{group}': predictor '{name}' has no value for level(s) {missing} of the "
+                "data; the schema's table must give every level"
+            )
+        out[:, h] = [tables[name][lv] for lv in labels]
+    if parent_of_level is None:
+        out = out - out.mean(axis=0)
+    else:
+        for p in np.unique(parent_of_level):
+            members = parent_of_level == p
+            out[members] -= out[members].mean(axis=0)
+    sd = out.std(axis=0)
+    if (sd < 1e-12).any():
+        flat = [n for n, s in zip(names, sd, strict=True) if s < 1e-12]
+        raise DesignError(
+            f"group '{group}': predictor(s) {flat} take the same value at every level"
+            + (" within each parent level" if parent_of_level is not None else "")
+            + " of the data: they cannot explain differences between levels"
+        )
+    return out / sd
+
+
 def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
     """Arrays for ``spec`` from validated, encoded ``data`` (see :class:`Design`); the encoded
     dataset alone is enough (a saved fit's ``data`` group)."""
@@ -457,7 +500,20 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         if parent is not None and parent not in spec.groups:
             parent = None  # nested in a group the model leaves out: plain effects
         parent_of_level = enc.parent_codes(g) if parent is not None else None
-        groups.append(GroupIndex(g, labels, codes[first], codes, parent, counts, parent_of_level))
+        names = spec.predictors_of(g)
+        groups.append(
+            GroupIndex(
+                g,
+                labels,
+                codes[first],
+                codes,
+                parent,
+                counts,
+                parent_of_level,
+                names,
+                _group_predictors(spec, g, labels, names, parent_of_level),
+            )
+        )
     interactions = []
     if spec.interaction:
         for i, a in enumerate(groups):

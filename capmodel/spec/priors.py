@@ -58,6 +58,8 @@ DEFAULT_PRIORS: dict[str, tuple[Prior, bool]] = {
     # 0.2 and a prior with mass at 0 lets NUTS into the funnel's neck (docs/models.md §3)
     "group_sd": (prior("gamma", alpha=2.0, beta=5.0), True),
     "slope_sd": (prior("halfnormal", sigma=0.3), True),
+    # a group-level predictor's effect, per sd of the predictor over the group's levels
+    "group_predictor": (prior("normal", mu=0.0, sigma=0.5), False),
 }
 
 

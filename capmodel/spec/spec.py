@@ -40,7 +40,15 @@ _SECTIONS: dict[str, set[str]] = {
     "capability": {"supports", "factors", "conversion"},
     "measurement": {"indicators"},
     "realisations": {"outcomes", "direct_effects", "factors", "time", "panel"},
-    "groups": {"columns", "structure", "interaction", "parameterisation", "varying_slopes", "in"},
+    "groups": {
+        "columns",
+        "structure",
+        "interaction",
+        "parameterisation",
+        "varying_slopes",
+        "in",
+        "predictors",
+    },
     "likelihood": {"weighted"},
     "sampling": {
         "draws",
@@ -97,6 +105,8 @@ class Spec:
     groups_in: tuple[str, ...] = ("capability", "realisations")
     parameterisation: tuple[tuple[str, str], ...] = ()
     varying_slopes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # group -> the schema's predictors of that group its effects depend on
+    group_predictors: tuple[tuple[str, tuple[str, ...]], ...] = ()
     priors: tuple[tuple[str, Prior], ...] = ()
     weighted: bool = False
     sampling: Sampling = field(default_factory=Sampling)
@@ -110,6 +120,10 @@ class Spec:
         """The spec's choice for a group factor (``operator``), or for its effects in the
         realisation equations only (``realisation_operator``); ``default`` if none."""
         return dict(self.parameterisation).get(key, default)
+
+    def predictors_of(self, group: str) -> tuple[str, ...]:
+        """The group-level predictors ``group``'s effects depend on (``groups.predictors``)."""
+        return dict(self.group_predictors).get(group, ())
 
     def slopes_of(self, group: str) -> tuple[str, ...]:
         return dict(self.varying_slopes).get(group, ())
@@ -335,6 +349,27 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
                 "the realisation equations only)"
             )
         parameterisation.append((g, _choice(f"groups.parameterisation.{g}", v, PARAMETERISATIONS)))
+    predictors_raw = grp.get("predictors", {})
+    if not isinstance(predictors_raw, dict):
+        raise SpecError("[groups.predictors] must be a table: group = [predictors...]")
+    group_predictors = []
+    for g, names in predictors_raw.items():
+        if g not in groups:
+            raise SpecError(f"groups.predictors.{g}: {g!r} is not one of the groups {groups}")
+        declared = next(x for x in schema.groups if x.column == g).predictors or {}
+        group_predictors.append(
+            (
+                g,
+                tuple(
+                    _names(
+                        f"groups.predictors.{g}",
+                        names,
+                        list(declared),
+                        f"predictors of group {g!r} in the schema",
+                    )
+                ),
+            )
+        )
     slopes_raw = grp.get("varying_slopes", {})
     if not isinstance(slopes_raw, dict):
         raise SpecError("[groups.varying_slopes] must be a table: group = [supports...]")
@@ -385,6 +420,7 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
         groups_in=tuple(groups_in),
         parameterisation=tuple(parameterisation),
         varying_slopes=tuple(slopes),
+        group_predictors=tuple(group_predictors),
         priors=priors,
         weighted=weighted,
         sampling=sampling,
