@@ -93,7 +93,7 @@ def test_a_regional_predictor_is_found_in_the_realisations(regional):
 
     spec = _spec(regional)
     f = capmodel.fit(
-        spec, regional.survey, draws=300, tune=300, seed=1, progressbar=False, verbose=False
+        spec, regional.survey, draws=200, tune=250, seed=1, progressbar=False, verbose=False
     )
     coef = f.posterior["realisation_region_predictor_effect"].mean(("chain", "draw"))
     assert (coef.values > 0).sum() >= 5, coef.values

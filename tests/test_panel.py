@@ -145,7 +145,7 @@ def test_person_level_indicators_enter_once(panel, spec):
 @pytest.mark.slow
 def test_a_small_panel_fit_recovers_the_truth(spec):
     """A fast panel recovery check (benchmarks/panel_study.py is the full study): 1/6/18-month
-    panel with attrition, 2 x 300 draws; the 90% intervals cover the true parameters (time
+    panel with attrition, 2 x 200 draws; the 90% intervals cover the true parameters (time
     effects included) at the nominal rate within sampling noise, and the CEP's effect at 18
     months covers the true sample effect of the persons seen then."""
     import capmodel
@@ -160,7 +160,7 @@ def test_a_small_panel_fit_recovers_the_truth(spec):
     drop = df["person_id"].isin(set(ids[::4])) & (df["months_since_exit"] == 18)
     sim = dataclasses.replace(sim, survey=df[~drop].reset_index(drop=True))
     f = capmodel.fit(
-        spec, sim.survey, draws=300, tune=300, seed=2, progressbar=False, verbose=False
+        spec, sim.survey, draws=200, tune=250, seed=2, progressbar=False, verbose=False
     )
     assert f.design.realisation_intervals[0].size > 50
     table = recovery_table(f.posterior, true_values(sim.params, f.posterior, f.design))
