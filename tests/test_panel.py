@@ -61,6 +61,7 @@ def test_a_yes_then_a_later_no_is_an_error_naming_the_person():
         cumulative_realisations(y, person, wave, ("P7", "P8"), ("training",))
 
 
+@pytest.mark.slow  # compiles the model
 def test_panel_likelihood_is_the_interval_censored_one(panel, spec):
     """The generative model's realisation log-likelihood (Bernoulli terms of the answers it
     reads + the between-waves potential) at a random point equals, person by person,
@@ -107,6 +108,7 @@ def test_panel_likelihood_is_the_interval_censored_one(panel, spec):
     assert mine == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.slow  # compiles four models
 def test_person_level_indicators_enter_once(panel, spec):
     """A person-level indicator repeated on every wave's row has the log-density of the same
     data with the repeats blanked; an answer that differs between waves is an error."""
