@@ -194,3 +194,36 @@ def test_simulated_attrition_removes_later_waves_only():
     assert len(both) == len(lost) and (both["training"] == both["training_lost"]).all()
     with pytest.raises(ValueError, match="one rate per wave but the last"):
         simulate("cep2021", seed=3, n_population=3_000, waves=(1, 6, 18), attrition=(0.2,))
+
+
+def test_panel_options_are_checked_before_any_work(tmp_path, capsys):
+    """simulate --attrition with the wrong number of rates, and realisations.panel with an
+    unknown value, are refused with their message; nothing is written."""
+    from capmodel.cli import main
+    from capmodel.spec import spec_from_dict
+
+    out = tmp_path / "sim"
+    code = main(
+        ["simulate", "--out", str(out), "--n", "2000", "--waves", "1", "6", "18"]
+        + ["--attrition", "0.2"]
+    )
+    assert code != 0 and not out.exists()
+    assert "one rate per wave but the last" in capsys.readouterr().err
+    raw = load_spec("models/capability.toml").to_dict()
+    raw["realisations"]["panel"] = "stacked"
+    with pytest.raises(ValueError, match=r"realisations.panel = 'stacked' is not allowed"):
+        spec_from_dict(raw)
+
+
+def test_cli_effects_at_a_horizon(capsys):
+    """--horizon on a panel fit counts each person once at that horizon; on months < 1 the
+    option is refused before the fit is read."""
+    from pathlib import Path
+
+    from capmodel.cli import main
+
+    fit = Path(__file__).parent / "fixtures" / "effects_regression" / "capability"
+    assert main(["effects", str(fit), "--horizon", "6", "--draws", "8"]) == 0
+    assert "each person at 6 months" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["effects", str(fit), "--horizon", "0"])

@@ -13,7 +13,7 @@ residual rule were used.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -62,6 +62,24 @@ __all__ = [
 InterventionLike = str | Intervention | Mapping[str, int]
 
 
+MODEL_OPTIONS_DOC = """
+    draws: how many evenly spaced posterior draws (default: all).
+    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
+    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
+    nodes: Gauss-Hermite quadrature nodes over the capability residual.
+    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
+    horizon: months since the CEP at which realisations are counted (e.g. 1, 6, 18): each
+        person once, at that horizon (default: every row at its own wave).
+"""
+
+
+def _model_options_documented[F: Callable[..., Any]](f: F) -> F:
+    """Append the shared model options (as :func:`effect_model` takes them) to ``f``'s doc."""
+    f.__doc__ = (f.__doc__ or "").rstrip() + "\n" + MODEL_OPTIONS_DOC.strip("\n") + "\n    "
+    return f
+
+
+@_model_options_documented
 def effect_model(
     fit_or_model: Fit | EffectModel,
     draws: int | None = None,
@@ -74,13 +92,6 @@ def effect_model(
     """An :class:`EffectModel` from a fit (or the model itself, returned unchanged).
 
     fit_or_model: a :class:`capmodel.Fit`, or an :class:`EffectModel` (then the rest is ignored).
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
-    horizon: months since the CEP at which realisations are counted (e.g. 1, 6, 18): each
-        person once, at that horizon (default: every row at its own wave).
     """
     if isinstance(fit_or_model, EffectModel):
         return fit_or_model
@@ -93,23 +104,6 @@ def effect_model(
         units=units,
         horizon=horizon,
     )
-
-
-MODEL_OPTIONS_DOC = """
-    draws: how many evenly spaced posterior draws (default: all).
-    weights: 'none' (every row weighs 1) or 'survey' (the data's weight column).
-    residual: 'posterior' (each person's own residual) or 'integrated' (over N(0, 1)).
-    nodes: Gauss-Hermite quadrature nodes over the capability residual.
-    units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
-    horizon: months since the CEP at which realisations are counted (e.g. 1, 6, 18): each
-        person once, at that horizon (default: every row at its own wave).
-"""
-
-
-def _model_options_documented(f: Callable[..., EffectResult]) -> Callable[..., EffectResult]:
-    """Append the shared model options (as :func:`effect_model` takes them) to ``f``'s doc."""
-    f.__doc__ = (f.__doc__ or "").rstrip() + "\n" + MODEL_OPTIONS_DOC.strip("\n") + "\n    "
-    return f
 
 
 @_model_options_documented

@@ -136,8 +136,6 @@ class ModelFunctions:
 
     def _function(self, key: str) -> tuple[Any, list[str]]:
         if key not in self._compiled:
-            if key == "residual_posterior":
-                raise KeyError(key)
             out = self._unit_outputs[key]
             extra: list[tuple[Any, bool]] = [(x, False) for x in self._data_inputs.values()]
             extra += [
