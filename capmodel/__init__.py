@@ -2,8 +2,11 @@
 
 The layout follows the work: data -> spec -> model -> fit -> effects -> report.
 ``capmodel.fit``, ``capmodel.load_fit``, ``capmodel.load_spec`` and
-``capmodel.write_report(fit, path)`` import PyMC on first use. A saved fit has one loader,
-``capmodel.load_fit`` (like ``load_spec`` and ``capmodel.data.load_data``).
+``capmodel.write_report(fit, path)`` import PyMC on first use; so do ``capmodel.sbc`` and
+``capmodel.grid`` (many fits on dask.distributed, docs/studies.md) and
+``capmodel.design_study`` (survey sampling plans compared by simulation, docs/design.md). A
+saved fit has one loader, ``capmodel.load_fit`` (like ``load_spec`` and
+``capmodel.data.load_data``).
 """
 
 from typing import Any
@@ -22,6 +25,9 @@ _LAZY = {
     "Spec": ("capmodel.spec.spec", "Spec"),
     "load_spec": ("capmodel.spec.spec", "load_spec"),
     "write_report": ("capmodel.report", "report"),
+    "sbc": ("capmodel.studies.sbc", "sbc"),
+    "grid": ("capmodel.studies.grid", "grid"),
+    "design_study": ("capmodel.studies.design", "design_study"),
 }
 
 
@@ -49,8 +55,11 @@ __all__ = [
     "Schema",
     "Spec",
     "__version__",
+    "design_study",
     "fit",
+    "grid",
     "load_fit",
     "load_spec",
+    "sbc",
     "write_report",
 ]

@@ -35,7 +35,7 @@ Same seed, same data. Python: capmodel.simulate.simulate(scenario, seed, n_popul
 
 # capmodel.simulate.scenarios.SCENARIOS, named here so that parsing imports nothing heavy
 # (tests/test_simulate_scenarios.py checks the two lists agree)
-SCENARIO_NAMES = ("cep2021", "cep2021_regional")
+SCENARIO_NAMES = ("cep2021", "cep2021_regional", "cep_crossed", "cep_crossed_interaction")
 MAX_SEED = 2**32 - 1  # capmodel.fitting.settings.MAX_SEED (numpy's and JAX's seeds)
 
 
@@ -204,7 +204,8 @@ table instead. --out writes the tidy table (.csv, .json) or the draws (.nc) with
 provenance (fit, data hash, verdict, draws). A fit that did not pass its convergence checks
 is said so on the first line. --population tables are checked against the fit: labels not
 among a column's levels are errors; group levels the fit never saw are errors unless
---allow-unseen-groups (they then get effect 0, listed in the notes).
+--allow-unseen-groups (they then get, per draw, their group-level predictors' line plus a
+draw from the group's spread, listed in the notes).
 
 Interventions: "reflection=1", "reflection=1,referral=0", "none" (no CEP: every support 0),
 "observed" (supports as received). Each is contrasted with --control, by default its
@@ -601,8 +602,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-unseen-groups",
         action="store_true",
-        help="poststratify, pathways: group levels of the population the fit never saw get "
-        "effect 0 (default: an error naming them)",
+        help="poststratify, pathways: group levels of the population the fit never saw get, "
+        "per draw, their group-level predictors' line (values from a population column named "
+        "like the predictor, or the schema's table) plus N(0, group sd) (default: an error "
+        "naming them)",
     )
     p.add_argument(
         "--tau",
@@ -620,6 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_effects)
     _add_report_commands(sub)
+    _add_study_commands(sub)
     return parser
 
 
@@ -669,6 +673,428 @@ def _add_report_commands(sub) -> None:
         "them, else the realisations)",
     )
     p.set_defaults(run=_compare)
+
+
+SBC_HELP = """Simulation-based calibration of a model spec on the design of a data set
+(docs/studies.md): each replicate draws the parameters from the spec's priors, simulates the
+responses on the data's persons, supports, covariates and groups, fits the spec by NUTS, and
+ranks the truth among nearly independent (thinned) posterior draws, for every scalar parameter
+and for derived estimands (total effects and NIE on any realisation). One dask task per
+replicate, on a LocalCluster of --workers processes or on the scheduler at --scheduler.
+
+Writes into OUT: study.json (settings), replicates/rNNNNN.json (one per replicate, as it
+arrives; a failed replicate is recorded with its error), then summary.json, summary.csv (per
+estimand: the ECDF test against the simultaneous 99% band), replicates.csv, ranks.csv and
+the page sbc.html. Rerunning the same command resumes: recorded replicates are not run again
+(--reps may grow). An OUT holding a study with other settings, or a non-empty folder that is
+no study, is refused unless --overwrite (the old study is then deleted first).
+
+Exit status: 0 every estimand within its band, 3 some estimand leaves it or the study is
+incomplete, 1 an error, 130 interrupted (rerun to resume).
+Python: capmodel.sbc(spec, data, reps=..., out=...).
+"""
+
+GRID_HELP = """Fit several model specs (and/or seeds) to one data set as parallel dask tasks,
+save each fit under OUT/NAME (NAME: the spec's name, with -seedN when several --seeds), then
+compare the fits by LOO and write OUT/compare.html (as `capmodel compare`) and OUT/grid.csv.
+
+Each fit is saved by the worker that made it: with --scheduler, OUT must be on a file system
+the workers share. Rerunning the same command skips the fits already recorded
+(OUT/tasks/NAME.json); a failed fit is recorded with its error and left out of the comparison.
+Python: capmodel.grid([spec, ...], data, out=...).
+"""
+
+
+def _study_common_checks(args: argparse.Namespace, kind: str) -> None:
+    """The checks every study makes before any data is read or any cluster started."""
+    from capmodel.studies.studydir import check_study_path
+
+    if args.scheduler is not None and not str(args.scheduler).strip():
+        raise ValueError("--scheduler: empty address; expected e.g. tcp://10.0.0.5:8786")
+    if args.scheduler is not None and args.workers is not None:
+        raise ValueError("--workers sizes the LocalCluster; a --scheduler has its own workers")
+    check_study_path(args.out, overwrite=args.overwrite, kind=kind)
+
+
+def _sbc(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    _study_common_checks(args, "study")
+    if not Path(args.spec).is_file():
+        raise FileNotFoundError(f"model spec not found: {args.spec}")
+    from capmodel.studies.sbc import sbc
+
+    try:
+        result = sbc(
+            args.spec,
+            args.data,
+            reps=args.reps,
+            out=args.out,
+            scheduler=args.scheduler,
+            thin=args.thin,
+            seed=args.seed,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            sampler=args.sampler,
+            target_accept=args.target_accept,
+            n_workers=args.workers or 2,
+            retry_failed=args.retry_failed,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"capmodel sbc: interrupted; the finished replicates are saved in {args.out}; "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    s = result.summary
+    print(
+        f"{s.finished} of {s.reps} replicates finished ({len(result.run.skipped)} from an "
+        f"earlier run), {s.failed} failed; {len(s.failing)} of {len(s.estimands)} estimands "
+        f"leave the {100 * s.prob:g}% band: {s.verdict.upper()}"
+    )
+    for name in s.failing:
+        print(f"  fails: {name}")
+    print(f"page written to {result.page}")
+    return 0 if s.verdict == "pass" else 3
+
+
+def _grid(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    _study_common_checks(args, "grid")
+    missing = [p for p in args.specs if not Path(p).is_file()]
+    if missing:
+        raise FileNotFoundError(f"model spec not found: {', '.join(missing)}")
+    if args.seeds is not None and len(set(args.seeds)) < len(args.seeds):
+        raise ValueError(f"--seeds: a seed is named twice: {args.seeds}")
+    if len(args.specs) < 2 and (args.seeds is None or len(args.seeds) < 2):
+        raise ValueError(
+            "grid needs two or more fits to compare: several specs, or --seeds with two or more"
+        )
+    from capmodel.studies.grid import grid
+
+    try:
+        result = grid(
+            args.specs,
+            args.data,
+            out=args.out,
+            seeds=args.seeds,
+            scheduler=args.scheduler,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            sampler=args.sampler,
+            target_accept=args.target_accept,
+            responses=args.responses,
+            n_workers=args.workers or 2,
+            retry_failed=args.retry_failed,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"capmodel grid: interrupted; the finished fits are saved in {args.out}; "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    import pandas as pd
+
+    with pd.option_context("display.width", 160):
+        cols = [c for c in ("name", "status", "verdict", "seconds", "loo_rank", "elpd")]
+        print(result.table[[c for c in cols if c in result.table]].to_string(index=False))
+    for _, row in result.table[result.table["status"] != "ok"].iterrows():
+        print(f"failed: {row['name']}: {row['error']}")
+    if result.comparison is not None:
+        for w in result.comparison.warnings:
+            print(f"warning: {w}")
+        print(f"comparison written to {result.comparison.path}")
+        return 0
+    print("fewer than two fits finished: no comparison written")
+    return 3
+
+
+def _add_study_options(p: argparse.ArgumentParser, data: bool = True) -> None:
+    if data:
+        p.add_argument("--data", required=True, help="data file (.csv, .csv.gz, .parquet)")
+    p.add_argument("--out", required=True, help="study folder (resumed when rerun)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="address of a running dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a "
+        "LocalCluster on this machine)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="LocalCluster worker processes, 1 thread each (default 2; not with --scheduler)",
+    )
+    p.add_argument("--draws", type=_positive, default=None, help="draws per chain")
+    p.add_argument("--tune", type=_positive, default=None, help="tuning steps per chain")
+    p.add_argument("--chains", type=_positive, default=None, help="number of chains")
+    p.add_argument(
+        "--sampler",
+        choices=["nutpie", "pymc", "numpyro"],
+        default=None,
+        help="NUTS implementation (default: the spec's)",
+    )
+    p.add_argument(
+        "--target-accept",
+        type=_target_accept,
+        default=None,
+        help="NUTS target acceptance, in [0.5, 1) (default: the spec's)",
+    )
+    p.add_argument("--retry-failed", action="store_true", help="rerun the tasks recorded as failed")
+    p.add_argument(
+        "--overwrite", action="store_true", help="delete an earlier study in OUT and start again"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_study_commands(sub) -> None:
+    """The `sbc` and `grid` subcommands (capmodel.studies)."""
+    p = sub.add_parser(
+        "sbc",
+        help="simulation-based calibration of a spec (many fits on dask)",
+        description=SBC_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("spec", help="model spec (TOML), e.g. models/realisations.toml")
+    p.add_argument("--reps", type=_positive, required=True, help="number of replicates")
+    p.add_argument(
+        "--thin",
+        type=_positive,
+        default=None,
+        help="keep every THIN-th draw of each chain (default: ceil(draws / min ESS) per replicate)",
+    )
+    p.add_argument("--seed", type=_seed, default=1, help="the study's seed (default 1)")
+    _add_study_options(p)
+    p.set_defaults(run=_sbc)
+
+    p = sub.add_parser(
+        "grid",
+        help="fit several specs or seeds as parallel tasks, then compare them by LOO",
+        description=GRID_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="model specs (TOML)")
+    p.add_argument(
+        "--seeds",
+        type=_seed,
+        nargs="+",
+        default=None,
+        help="fit every spec with each seed (default: each spec's own seed)",
+    )
+    p.add_argument(
+        "--responses",
+        choices=["auto", "all", "realisations"],
+        default="auto",
+        help="responses the LOO comparison is on (as `capmodel compare`)",
+    )
+    _add_study_options(p)
+    p.set_defaults(run=_grid)
+    _add_design_command(sub)
+
+
+DESIGN_HELP = """Compare sampling plans for the 1/6/18-month follow-up survey by simulation
+(docs/design.md). PLANS is a TOML file of [[plan]] tables (panel or repeated cross sections,
+respondents per wave, attrition, oversampling; models/plans/followup.toml is an example).
+Replicate r draws a population of --scenario (the same for every plan of the replicate); each
+plan draws its survey from it, fits --spec by NUTS and scores its estimands (total effects of
+each support and of the CEP, NIE, PN share, pathway-type shares, MRP margin and CEP effect, at
+each wave the plan observes) against the simulator's truth. One dask task per plan and
+replicate, on a LocalCluster of --workers processes or on the scheduler at --scheduler.
+
+Writes into OUT: study.json (settings), tasks/rNNNNN-PLAN.json (one per plan and replicate, as
+it arrives; a failure is recorded with its error), then design.csv (per plan and estimand: mean
+90% interval width and its Monte Carlo se, P(interval excludes 0), coverage and its se, cost),
+estimates.csv, tasks.csv, plans.csv, design.md (the tables in Markdown) and the page
+design.html. --doc FILE also writes the tables into FILE's <!-- design:start --> ...
+<!-- design:end --> block. Rerunning the same command resumes (--reps may grow).
+
+Exit status: 0 every fit finished, 3 some fit failed or is missing, 1 an error, 130
+interrupted (rerun to resume). Python: capmodel.design_study(plans, spec, reps=..., out=...).
+"""
+
+ESTIMAND_SETS = ("total_effects", "nie", "attribution", "pathways", "mrp")  # design_estimands
+
+
+def _design_command(args: argparse.Namespace) -> str:
+    """The command line of a design run, for the tables it writes."""
+    import shlex
+
+    parts = ["capmodel", "design", args.plans, "--spec", args.spec]
+    parts += ["--scenario", args.scenario, "--reps", str(args.reps)]
+    for flag, value in (
+        ("--n-population", args.n_population),
+        ("--seed", args.seed),
+        ("--draws", args.draws),
+        ("--tune", args.tune),
+        ("--chains", args.chains),
+        ("--sampler", args.sampler),
+        ("--target-accept", args.target_accept),
+        ("--effect-draws", args.effect_draws),
+        ("--tau", args.tau),
+        ("--weights", args.weights),
+        ("--workers", args.workers),
+    ):
+        if value is not None:
+            parts += [flag, str(value)]
+    if args.estimands:
+        parts += ["--estimands", *args.estimands]
+    parts += ["--out", args.out]
+    if args.doc:
+        parts += ["--doc", args.doc]
+    return shlex.join(parts)
+
+
+def _design(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    _study_common_checks(args, "design study")
+    if not Path(args.spec).is_file():
+        raise FileNotFoundError(f"model spec not found: {args.spec}")
+    from capmodel.simulate.plans import check_plans, load_plans
+
+    plans = load_plans(args.plans)  # the whole file checked before any work
+    if args.n_population is not None:
+        check_plans(plans, args.scenario, args.n_population)
+    if args.doc is not None:
+        from capmodel.studies.design import check_doc
+
+        check_doc(args.doc)
+    from capmodel.studies.design import design_study
+
+    try:
+        result = design_study(
+            plans,
+            args.spec,
+            reps=args.reps,
+            out=args.out,
+            scenario=args.scenario,
+            scheduler=args.scheduler,
+            seed=args.seed if args.seed is not None else 1,
+            n_population=args.n_population,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            sampler=args.sampler,
+            target_accept=args.target_accept,
+            effect_draws=args.effect_draws if args.effect_draws is not None else 200,
+            tau=args.tau if args.tau is not None else 0.5,
+            weights=args.weights or "survey",
+            estimands=tuple(args.estimands or ESTIMAND_SETS),
+            doc=args.doc,
+            command=_design_command(args),
+            n_workers=args.workers or 2,
+            retry_failed=args.retry_failed,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"capmodel design: interrupted; the finished fits are saved in {args.out}; "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    from capmodel.studies.design_summary import wide
+
+    s = result.summary
+    print(
+        f"{s.finished} of {len(s.tasks)} fits finished ({len(result.run.skipped)} from an "
+        f"earlier run), {s.failed} failed"
+    )
+    for _, row in s.tasks[s.tasks["status"] == "failed"].iterrows():
+        print(f"  failed: {row['plan']}, replicate {row['replicate']}: {row['error']}")
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        table = wide(s, "width")
+        if len(table):
+            print("\nmean width of the 90% intervals (± Monte Carlo se):")
+            print(table.to_string(index=False))
+    print(f"\ntables written to {result.out / 'design.csv'} and {result.out / 'design.md'}")
+    print(f"page written to {result.page}")
+    if args.doc:
+        print(f"table written into {args.doc}")
+    return 0 if s.complete else 3
+
+
+def _add_design_command(sub) -> None:
+    """The `design` subcommand (capmodel.studies.design)."""
+    p = sub.add_parser(
+        "design",
+        help="compare survey sampling plans by simulation (many fits on dask)",
+        description=DESIGN_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "plans", metavar="PLANS", help="plans file (TOML), e.g. models/plans/followup.toml"
+    )
+    p.add_argument("--spec", required=True, help="model spec (TOML), e.g. models/capability.toml")
+    p.add_argument(
+        "--scenario",
+        default="cep2021",
+        choices=SCENARIO_NAMES,
+        help="simulated scenario the surveys are drawn from (default: cep2021)",
+    )
+    p.add_argument("--reps", type=_positive, required=True, help="replicates of each plan")
+    p.add_argument("--seed", type=_seed, default=None, help="the study's seed (default 1)")
+    p.add_argument(
+        "--n-population",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="beneficiaries in each replicate's population (default: the published 197,074)",
+    )
+    p.add_argument(
+        "--effect-draws",
+        type=_positive,
+        default=None,
+        help="posterior draws the estimands are computed from (default 200)",
+    )
+    p.add_argument(
+        "--tau",
+        type=_positive_float,
+        default=None,
+        help="capability-gain threshold of the pathway types (default 0.5)",
+    )
+    p.add_argument(
+        "--weights",
+        choices=["survey", "none"],
+        default=None,
+        help="survey: effects weighted by the survey weights, the same population quantity "
+        "for every plan (default); none: each sample as drawn",
+    )
+    p.add_argument(
+        "--estimands",
+        nargs="+",
+        choices=ESTIMAND_SETS,
+        default=None,
+        help="estimand blocks (default: all)",
+    )
+    p.add_argument(
+        "--doc",
+        default=None,
+        metavar="FILE",
+        help="also write the tables into FILE's <!-- design:start/end --> block",
+    )
+    _add_study_options(p, data=False)
+    p.set_defaults(run=_design)
+
+
+def _positive_float(text: str) -> float:
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value:g}")
+    return value
 
 
 def _positive(text: str) -> int:
