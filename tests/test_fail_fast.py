@@ -400,8 +400,8 @@ def test_allowed_unseen_groups_are_said_in_the_output(fake_fit_dir, tmp_path, ca
     assert "'Atlantis' (row 1) is a level the fit never saw" in capsys.readouterr().err
     assert main([*argv, "--allow-unseen-groups"]) == 0
     out = capsys.readouterr().out
-    assert "group levels absent from the fit, given effect 0 (the groups' mean): region: " in out
-    assert "region: Atlantis" in out
+    assert "group levels absent from the fit, each given per posterior draw the effect" in out
+    assert "region: Atlantis (N(0, sd)" in out
 
 
 # ---------------------------------------------------------------- 6. effects output

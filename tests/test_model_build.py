@@ -223,7 +223,8 @@ def test_prior_check_of_an_integrated_residual_spec(sim, spec):
 @pytest.mark.slow
 def test_integrated_residual_model_matches_the_generative_one(sim, spec):
     """Same parameters; the integrated model has no residual and no observed variables, and its
-    log-likelihood equals the generative model's with the residual integrated numerically."""
+    log-likelihood equals the generative model's with the residual integrated numerically (on a
+    three-wave panel whose capability changes between waves)."""
     import dataclasses
 
     import pytensor
@@ -242,6 +243,10 @@ def test_integrated_residual_model_matches_the_generative_one(sim, spec):
     assert free_g - free_i == {"capability_residual"} and free_i <= free_g
     m = integrated.model
     point = m.initial_point()
+    # capability that changes between waves (on for this panel): a growth that differs by person
+    assert design.capability_time is not None
+    point["capability_growth_intercept_c"] = np.array(0.3)
+    point["capability_growth_support"] = np.array([0.2, -0.3, 0.1, 0.4])
     out = m.replace_rvs_by_values([m["person_loglik"]])[0]
     fn = pytensor.function(m.value_vars, out, on_unused_input="ignore")
     lp = fn(*[point[v.name] for v in m.value_vars])

@@ -44,7 +44,9 @@ def _spec(changes: dict | None = None):
 CASES = {
     "survey": ("sim", {}),
     "survey, weighted": ("sim", {"likelihood.weighted": True}),
+    # capability that changes between waves (measurement.change = "auto" turns it on here)
     "panel with attrition": ("panel", {}),
+    "panel, capability the same at every wave": ("panel", {"measurement.change": False}),
     "no latent capability": ("sim", {"model.latent_capability": False}),
 }
 
@@ -88,6 +90,7 @@ def test_sampled_model_equals_the_generative_model(case, sim, panel):
         spec = spec_from_dict(raw)
     survey = sim.survey if source == "sim" else panel
     design = build_design(spec, load_data(survey, spec.schema))
+    assert (design.capability_time is not None) == (case == "panel with attrition")
     fast = build_model(spec, design).model
     generative = build_model(spec, design, generative=True).model
     assert [v.name for v in fast.value_vars] == [v.name for v in generative.value_vars]

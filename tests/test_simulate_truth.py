@@ -15,16 +15,24 @@ def small():
     return simulate("cep2021", seed=11, n_population=N)
 
 
+@pytest.fixture(scope="module", params=["cep2021", "cep_crossed_interaction"])
+def any_small(request, small):
+    """cep2021 (nested groups) and the crossed layout with every kind of group effect."""
+    return small if request.param == "cep2021" else simulate(request.param, seed=11, n_population=N)
+
+
 @pytest.fixture(scope="module")
 def panel():
     return simulate("cep2021", seed=12, n_population=N, waves=(1, 6, 18))
 
 
-def test_same_seed_same_data_other_seed_other_data(small):
-    again = simulate("cep2021", seed=11, n_population=N)
+def test_same_seed_same_data_other_seed_other_data(any_small):
+    small = any_small
+    scenario = small.params["scenario"]
+    again = simulate(scenario, seed=11, n_population=N)
     pd.testing.assert_frame_equal(small.survey, again.survey)
     pd.testing.assert_frame_equal(small.persons, again.persons)
-    other = simulate("cep2021", seed=13, n_population=N)
+    other = simulate(scenario, seed=13, n_population=N)
     assert not small.survey["training"].equals(other.survey["training"])
 
 
@@ -108,13 +116,30 @@ def _capability_mean(params, df, supports):
         for col, table in cap["conversion"].get(k, {}).items():
             slope += _level_effect(table, col, df[col].to_numpy())
         m += supports[k] * slope
-    m += np.array([cap["operator_effect"][o] for o in df["operator"].astype(str)])
-    m += np.array([cap["region_effect"][r] for r in df["region"].astype(str)])
-    return m
+    return m + _group_shift(params, cap, df)
 
 
-def test_params_json_reproduces_capability_and_realisation_probabilities(small):
+def _group_shift(params, table, df):
+    """Sum of the group effects in ``table`` (``<group>_effect``; an interaction's cells keyed
+    ``"a_level:b_level"``) for each row of ``df``."""
+    out = np.zeros(len(df))
+    for key, effects in table.items():
+        group = key.removesuffix("_effect")
+        if not key.endswith("_effect") or group not in {
+            *params["groups"]["levels"],
+            "operator:region",
+        }:
+            continue
+        labels = df[group.split(":")[0]].astype(str)
+        if ":" in group:
+            labels = labels + ":" + df[group.split(":")[1]].astype(str)
+        out += np.array([effects[lv] for lv in labels])
+    return out
+
+
+def test_params_json_reproduces_capability_and_realisation_probabilities(any_small):
     """params.json is a faithful statement of the structural model: recompute from it."""
+    small = any_small
     df = small.survey
     truth = small.persons.set_index("person_id").loc[df["person_id"]]
     observed = {k: df[k].to_numpy() for k in SUPPORTS}
@@ -130,8 +155,7 @@ def test_params_json_reproduces_capability_and_realisation_probabilities(small):
         eta += sum(rp["support_effect"][k] * observed[k] for k in SUPPORTS)
         for col, table in rp["effects"].items():
             eta += _level_effect(table, col, df[col].to_numpy())
-        eta += np.array([rp["operator_effect"][o] for o in df["operator"].astype(str)])
-        eta += np.array([rp["region_effect"][g] for g in df["region"].astype(str)])
+        eta += _group_shift(small.params, rp, df)
         np.testing.assert_allclose(1 / (1 + np.exp(-eta)), truth[f"p_obs__{r}__m6"], atol=1e-5)
 
 

@@ -69,9 +69,14 @@ def _with(path: list[str], value):
             "expected one of ['auto', 'centred', 'noncentred']",
         ),
         (
-            ["groups", "interaction"],
-            True,
-            "groups.interaction = true needs groups.structure = 'crossed'",
+            ["groups", "in"],
+            {"counsellor": ["capability"]},
+            "groups.in.counsellor: 'counsellor' is not one of the groups",
+        ),
+        (
+            ["groups", "in"],
+            {"region": ["wellbeing"]},
+            "groups.in.region: ['wellbeing'] not among the equations",
         ),
         (
             ["priors", "loading"],

@@ -69,7 +69,8 @@ MODEL_OPTIONS_DOC = """
     nodes: Gauss-Hermite quadrature nodes over the capability residual.
     units: the population (default: the fit's survey sample, by ``weights`` and ``residual``).
     horizon: months since the CEP at which realisations are counted (e.g. 1, 6, 18): each
-        person once, at that horizon (default: every row at its own wave).
+        person once, at that horizon (default: every row at its own wave); capability that
+        changes between waves is evaluated there too (default: at the 6-month reference).
 """
 
 
@@ -260,8 +261,8 @@ def pathways(
     population: a population table: adds post-stratified shares of types 1-4.
     count: the column of ``population`` with cell counts (default: one row per person).
     seed: seed of the post-stratification's draws of the survey-only variables.
-    allow_unseen_groups: group levels of ``population`` the fit never saw get effect 0
-        (default: an error naming them).
+    allow_unseen_groups: group levels of ``population`` the fit never saw get, per draw, their
+        group-level predictors' line plus N(0, group sd) (default: an error naming them).
     """
     model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     return _pathways.pathways(
@@ -311,8 +312,10 @@ def poststratify(
     overlap: cells with P(s_k = 1 | c) below this or above 1 - this are reported.
     wave: the wave predicted for (default: month 6 if the data have it, else the first).
     prior_sd: prior sd of the assignment sub-model's coefficients (the intercept's is 5).
-    allow_unseen_groups: group levels of ``population`` the fit never saw get effect 0, the
-        groups' mean (default: an error naming them); the result's notes list them.
+    allow_unseen_groups: group levels of ``population`` the fit never saw get, per draw, their
+        group-level predictors' line plus N(0, group sd), as brms's sample_new_levels =
+        "gaussian" (predictor values from a column of ``population`` named like the predictor,
+        or the schema's table; default: an error naming them); the result's notes list them.
     """
     model = effect_model(fit, draws, weights, residual, nodes, units, horizon)
     return _poststrat.poststratify(

@@ -7,7 +7,9 @@ survey data: before any prediction, every problem named at once.
   factor level the survey never had): an error naming the column, the values, their rows
   and the expected levels; for a group with declared levels, a label outside them likewise;
 - a group level the fit never saw (a region absent from the survey): an error unless
-  ``allow_unseen_groups``, then such levels get effect 0 (the groups' mean) and are listed.
+  ``allow_unseen_groups``, then such levels are listed and post-stratification gives them
+  the effect of a new level of their group (their predictors' line plus a draw from the
+  group's spread: capmodel.effects.poststrat).
 
 Labels and headers are compared in Unicode NFC, and 1, 1.0 and "1" are the label "1", as in
 :mod:`capmodel.data.validate`.
@@ -70,7 +72,7 @@ class FitColumns:
 @dataclass(frozen=True)
 class CheckedPopulation:
     """The table with its cell variables as NFC text labels (and counts as floats), the cell
-    variables, the count column, the group levels that get effect 0 (allowed unseen) and the
+    variables, the count column, the group levels the fit never saw (allowed unseen) and the
     notes (NFC normalisation)."""
 
     table: pd.DataFrame
@@ -199,8 +201,8 @@ def _check_cell_column(
             f"column {col!r} (group): {_values_text(unseen, known)} "
             f"{'is a level' if len(unseen) == 1 else 'are levels'} the fit never saw (not in "
             f"the survey); expected one of {list(known)}; if the table is right, pass "
-            "allow_unseen_groups=True (--allow-unseen-groups) to give them effect 0, the "
-            "groups' mean"
+            "allow_unseen_groups=True (--allow-unseen-groups) to give them the effect of a new "
+            "level: their group-level predictors' line plus a draw from the group's spread"
         )
     out = pd.Series(labels, index=s.index, dtype=object, name=s.name)
     return out, problems, sorted(unseen) if allow_unseen else []

@@ -11,14 +11,19 @@ integrated out by Gauss-Hermite quadrature: nobody in a cell is observed.
 
 Each posterior draw of the outcome model is paired with one draw of the assignment model's
 parameters and one draw of x in every cell (so both models' uncertainty reaches the interval).
-Groups (operator, region) must be cell variables; a group level the survey never saw gets
-effect 0 (its mean). Overlap: cells where P(s_k = 1 | c) is below ``overlap`` or above
-1 - ``overlap`` are reported (extra['overlap']).
+Groups (operator, region) must be cell variables. A group level the survey never saw (allowed
+with ``allow_unseen_groups``) gets, per posterior draw, the effect of a new level of the
+group, as brms's ``sample_new_levels = "gaussian"``: its group-level predictors' line (the
+level's predictor values standardised as the fit's were, times the draw's coefficients; 0
+without predictors) plus a deviation drawn from N(0, the draw's group sd), so its uncertainty
+is the group's spread, not none. Overlap: cells where P(s_k = 1 | c) is below ``overlap`` or
+above 1 - ``overlap`` are reported (extra['overlap']).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -27,17 +32,21 @@ import xarray as xr
 from capmodel.data import EncodedData
 from capmodel.effects.aggregate import Subgroups
 from capmodel.effects.interventions import parse_intervention
-from capmodel.effects.population_checks import FitColumns, check_population
+from capmodel.effects.params import Params
+from capmodel.effects.population_checks import FitColumns, PopulationTableError, check_population
 from capmodel.effects.predict import EffectModel, Predictor
 from capmodel.effects.tables import EffectResult, sample_coords, summary_columns, tidy
 from capmodel.effects.threads import single_blas_thread
 from capmodel.effects.total import _flat, _subgroup_coords, notes
 from capmodel.effects.units import INTEGRATED, EffectsError, Units, first_rows
 from capmodel.model.assignment import DEFAULT_PRIOR_SD, AssignmentError, AssignmentModel
-from capmodel.model.design import log_time_of
+from capmodel.model.design import Design, GroupIndex, log_time_of
+from capmodel.model.evaluate import ModelFunctions
+from capmodel.spec import Spec
 
 DEFAULT_SEED = 1  # seed of the draws of the survey-only variables in every cell
 DEFAULT_OVERLAP = 0.05  # overlap: P(s_k = 1 | c) below this or above 1 - this is reported
+UNSEEN_STREAM = 13  # second key of the random stream of the unseen levels' deviations
 
 
 def _labels(ds: xr.Dataset, col: str, rows: np.ndarray) -> np.ndarray:
@@ -52,6 +61,117 @@ def _labels(ds: xr.Dataset, col: str, rows: np.ndarray) -> np.ndarray:
 def _levels(ds: xr.Dataset, col: str) -> tuple[str, ...] | None:
     """Levels of a categorical or ordinal column of the data; None for any other name."""
     return ds.capmodel.levels(col) if ds.capmodel.has_levels(col) else None
+
+
+@dataclass(frozen=True)
+class UnseenLevels:
+    """The levels of one group that the population table has and the fit never saw.
+
+    ``parent_codes``: each level's parent level, coded as in the parent group's labels
+    followed by the parent's own unseen levels (None for a group not nested in another);
+    ``predictors``: (U, H) their group-level predictors, standardised as the fit's;
+    ``sources``: where each predictor's values came from."""
+
+    group: str
+    levels: tuple[str, ...]
+    parent_codes: np.ndarray | None
+    predictors: np.ndarray
+    sources: tuple[str, ...] = ()
+
+
+def _predictor_tables(spec: Spec, group: str) -> dict[str, dict[str, float]]:
+    g = next((g for g in spec.schema.groups if g.column == group), None)
+    return dict(g.predictors or {}) if g is not None else {}
+
+
+def _unseen_raw_predictors(
+    spec: Spec, g: GroupIndex, levels: Sequence[str], table: pd.DataFrame
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(U, H) the raw predictor values of ``g``'s unseen ``levels``: from the population
+    table's column named like the predictor (one value per level), else from the schema's
+    table of the group when it lists the level; every problem raised at once."""
+    tables = _predictor_tables(spec, g.name)
+    out = np.full((len(levels), len(g.predictor_names)), np.nan)
+    problems, sources = [], []
+    for h, name in enumerate(g.predictor_names):
+        if name in table.columns:
+            sources.append(f"{name}: column {name!r} of the population table")
+            values = pd.to_numeric(table[name], errors="coerce")
+            labels = table[g.name]
+            for u, lv in enumerate(levels):
+                v = values[labels == lv]
+                if v.isna().any() or not np.isfinite(v.to_numpy(dtype=float)).all():
+                    problems.append(
+                        f"column {name!r} (predictor of group {g.name!r}): level {lv!r} has a "
+                        "missing or non-numeric value; expected a finite number in every row"
+                    )
+                elif np.ptp(v.to_numpy(dtype=float)) > 1e-9 * max(1.0, float(v.abs().max())):
+                    problems.append(
+                        f"column {name!r} (predictor of group {g.name!r}): level {lv!r} has "
+                        f"several values ({sorted(set(v.round(6).tolist()))[:5]}); a group-level "
+                        "predictor takes one value per level"
+                    )
+                else:
+                    out[u, h] = float(v.iloc[0])
+            # the seen levels' values must be the fit's: the line was fitted on those
+            known = tables.get(name, {})
+            for lv in g.labels:
+                v = values[labels == lv]
+                if v.size and lv in known and not np.allclose(v, known[lv], rtol=1e-6, atol=1e-9):
+                    problems.append(
+                        f"column {name!r} (predictor of group {g.name!r}): level {lv!r} has "
+                        f"{float(v.iloc[0])!r} where the fit's schema has {known[lv]!r}; the "
+                        "population table must give the predictor on the fit's scale"
+                    )
+        else:
+            sources.append(f"{name}: the schema's table")
+            missing = [lv for lv in levels if lv not in tables.get(name, {})]
+            for u, lv in enumerate(levels):
+                if lv not in missing:
+                    out[u, h] = tables[name][lv]
+            if missing:
+                problems.append(
+                    f"group {g.name!r}: level(s) {missing} that the fit never saw need a value of "
+                    f"its predictor {name!r} (their effect is the predictors' line plus a draw "
+                    f"from the group's spread): give a column {name!r} in the population table "
+                    f"(one value per level) or list them in the schema's predictors table of "
+                    f"{g.name!r}"
+                )
+    if problems:
+        raise PopulationTableError(problems)
+    return out, tuple(sources)
+
+
+def _standardise_unseen(
+    spec: Spec, g: GroupIndex, raw: np.ndarray, parent_codes: np.ndarray | None
+) -> np.ndarray:
+    """(U, H) raw predictor values of unseen levels on the fit's scale: centred as the fit's
+    levels were (on the mean of the fit's levels, within the level's parent for a nested
+    group; a parent the fit never saw: on its unseen levels' mean) and divided by the fit's
+    sd (capmodel.model.design._group_predictors)."""
+    tables = _predictor_tables(spec, g.name)
+    seen = np.array([[tables[h][lv] for h in g.predictor_names] for lv in g.labels], dtype=float)
+    centred = seen.copy()
+    centre = np.empty_like(raw)
+    if g.parent_of_level is None or parent_codes is None:
+        centred -= seen.mean(axis=0)
+        centre[:] = seen.mean(axis=0)
+    else:
+        for p in np.unique(g.parent_of_level):
+            members = g.parent_of_level == p
+            centred[members] -= seen[members].mean(axis=0)
+        for u, p in enumerate(parent_codes):
+            members = g.parent_of_level == p
+            centre[u] = (
+                seen[members].mean(axis=0) if members.any() else raw[parent_codes == p].mean(axis=0)
+            )
+    sd = centred.std(axis=0)
+    if not np.allclose(centred / sd, g.predictors, atol=1e-9):
+        raise EffectsError(
+            f"group {g.name!r}: the fit's predictors are not the schema's table standardised "
+            "as capmodel.model.design does; cannot place the unseen levels on their line"
+        )
+    return (raw - centre) / sd
 
 
 class _Terms:
@@ -169,9 +289,13 @@ class PostStratifier:
         self.survey_cells = resp_cells
         waves = design.waves or (6,)
         self.wave = wave if wave is not None else (6 if 6 in waves else waves[0])
-        # a group level the survey never saw has code len(labels): its one-hot row is all
-        # zeros, so its effect is 0 (capmodel.model.build.predictor_arrays)
         self.params = model.params
+        # group levels the fit never saw: each gets its own code after the fit's levels, and
+        # the model is evaluated on a design that has them (effects drawn in draws())
+        self.unseen_levels = self._unseen_levels(spec, design, population)
+        self.functions = model.functions
+        if self.unseen_levels:
+            self.functions = ModelFunctions(spec, _with_levels(design, self.unseen_levels))
         n = self.counts.size
         x_levels = dict(self.targets)
         self.blocks = {
@@ -186,10 +310,10 @@ class PostStratifier:
         }
         self.codes = {}
         for g in design.groups:
-            index = {lv: i for i, lv in enumerate(g.labels)}
-            self.codes[g.name] = np.array(
-                [index.get(v, len(g.labels)) for v in self.cells[g.name]], dtype=np.int64
-            )
+            new = self.unseen_levels.get(g.name)
+            labels = g.labels + (new.levels if new is not None else ())
+            index = {lv: i for i, lv in enumerate(labels)}
+            self.codes[g.name] = np.array([index[v] for v in self.cells[g.name]], dtype=np.int64)
         self.by = {}
         for c in self.cell_vars:
             labels = tuple(sorted(set(self.cells[c]), key=self._order(c)))
@@ -224,7 +348,94 @@ class PostStratifier:
             weights=self.counts,
             residual=INTEGRATED,
             by=self.by,
+            capability_log_time=(
+                np.full(n, log_time_of(self.wave)) if d.capability_time is not None else None
+            ),
         )
+
+    def _unseen_levels(
+        self, spec: Spec, design: Design, table: pd.DataFrame
+    ) -> dict[str, UnseenLevels]:
+        """The unseen levels of each group, their parents and predictors (parents first, so
+        that a parent's unseen levels are coded before its children's)."""
+        by_name = {g.name: g for g in design.groups}
+
+        def depth(g: GroupIndex) -> int:
+            return 0 if g.parent not in by_name else 1 + depth(by_name[g.parent])
+
+        out: dict[str, UnseenLevels] = {}
+        for g in sorted(design.groups, key=depth):
+            levels = tuple(str(v) for v in self.unseen.get(g.name, ()))
+            if not levels:
+                continue
+            parent_codes = None
+            if g.parent is not None and g.parent_of_level is not None:
+                pg = by_name[g.parent]
+                parent_new = out[g.parent].levels if g.parent in out else ()
+                index = {lv: i for i, lv in enumerate(pg.labels + parent_new)}
+                codes = []
+                for lv in levels:
+                    parents = sorted(set(self.cells[g.parent][self.cells[g.name] == lv]))
+                    if len(parents) != 1:
+                        raise EffectsError(
+                            f"group {g.name!r} is nested in {g.parent!r}, but its level {lv!r} "
+                            f"(not in the fit) appears within {len(parents)} levels of "
+                            f"{g.parent!r} in the population table ({parents[:5]}); expected one"
+                        )
+                    codes.append(index[parents[0]])
+                parent_codes = np.array(codes, dtype=np.int64)
+            predictors = np.zeros((len(levels), 0))
+            sources: tuple[str, ...] = ()
+            if g.predictor_names:
+                raw, sources = _unseen_raw_predictors(spec, g, levels, table)
+                predictors = _standardise_unseen(spec, g, raw, parent_codes)
+            out[g.name] = UnseenLevels(g.name, levels, parent_codes, predictors, sources)
+        return out
+
+    def params_with_unseen(self, seed: int = DEFAULT_SEED) -> Params:
+        """The posterior draws with the unseen levels' effects appended to each group's
+        effects: per draw, the predictors' line (``<g>_predictor_effect`` times the level's
+        standardised predictors) plus N(0, ``<g>_sd``) (``realisation_<g>_sd`` for each
+        realisation, ``<g>_slope_sd`` for each varying slope), as brms's
+        ``sample_new_levels = "gaussian"``; the draws' own params when no level is unseen."""
+        if not self.unseen_levels:
+            return self.params
+        rng = np.random.default_rng([seed, UNSEEN_STREAM])
+        values = dict(self.params.values)
+        n = self.params.n_draws
+
+        def need(name: str) -> np.ndarray:
+            if name not in values:
+                raise EffectsError(
+                    f"an unseen group level's effect needs the draws of {name!r}, which this "
+                    "effect model does not hold: build it with EffectModel.from_fit "
+                    "(capmodel.effects.effect_model)"
+                )
+            return values[name]
+
+        for name, u in self.unseen_levels.items():
+            k, w = len(u.levels), u.predictors  # (U, H)
+            key = f"{name}_effect"
+            if key in values:  # capability: (D, L)
+                line = need(f"{name}_predictor_effect") @ w.T if w.shape[1] else 0.0
+                dev = need(f"{name}_sd")[:, None] * rng.standard_normal((n, k))
+                values[key] = np.concatenate([values[key], line + dev], axis=-1)
+            key = f"realisation_{name}_effect"
+            if key in values:  # realisations: (D, R, L)
+                r = values[key].shape[1]
+                line = (
+                    np.einsum("drh,uh->dru", need(f"realisation_{name}_predictor_effect"), w)
+                    if w.shape[1]
+                    else 0.0
+                )
+                dev = need(f"realisation_{name}_sd")[:, None, None] * rng.standard_normal((n, r, k))
+                values[key] = np.concatenate([values[key], line + dev], axis=-1)
+            key = f"{name}_slope"
+            if key in values:  # varying slopes: (D, K, L), sd per support (D, K)
+                sd = need(f"{name}_slope_sd")
+                dev = sd[:, :, None] * rng.standard_normal((n, sd.shape[1], k))
+                values[key] = np.concatenate([values[key], dev], axis=-1)
+        return replace(self.params, values=values)
 
     def _order(self, c: str):
         assert self.model.data is not None  # checked in __init__
@@ -274,6 +485,7 @@ class PostStratifier:
         assignment sub-model, the ``by`` subgroups, the draw's predictor and P(s_k = 1 | c)."""
         m = self.model
         rng = np.random.default_rng(seed)
+        params = self.params_with_unseen(seed)
         groups = None
         for d in range(self.params.n_draws):
             x, probs = self.assignment.sample(self.base, rng)
@@ -283,7 +495,7 @@ class PostStratifier:
             yield (
                 units,
                 groups,
-                m.predictor(self.params.take(np.array([d])), units),
+                Predictor(params.take(np.array([d])), units, self.functions, m.n_nodes),
                 probs,
             )
 
@@ -360,7 +572,10 @@ def poststratify(
     with a ``count`` column). ``extra['overlap']``: positivity diagnostics;
     ``extra['comparison']``: MRP vs raw and weighted survey shares (observed supports);
     ``extra['contrasts']``: the first intervention minus each other one (population TE).
-    ``allow_unseen_groups``: group levels the fit never saw get effect 0 (else an error)."""
+    ``allow_unseen_groups``: group levels the fit never saw get, per draw, their
+    group-level predictors' line plus a N(0, group sd) deviation (else an error); the values
+    of their predictors come from a column of ``population`` named like the predictor, or
+    from the schema's predictors table."""
     ps = PostStratifier(
         model,
         population,
@@ -414,12 +629,7 @@ def poststratify(
                 "approximation; capmodel.model.assignment), one parameter draw "
                 "per posterior draw"
             ),
-            unseen_levels=(
-                "group levels absent from the fit, given effect 0 (the groups' mean): "
-                + "; ".join(f"{c}: {', '.join(v)}" for c, v in ps.unseen.items())
-                if ps.unseen
-                else "none"
-            ),
+            unseen_levels=_unseen_note(ps),
             **({"population_text": "; ".join(ps.notes)} if ps.notes else {}),
         ),
     )
@@ -450,3 +660,53 @@ def poststratify(
             mrp, on=["outcome", "by_variable", "by_level"], how="outer"
         )
     return res
+
+
+def _with_levels(design: Design, unseen: dict[str, UnseenLevels]) -> Design:
+    """``design`` whose groups also have their unseen levels (after the fit's, no persons),
+    with their parents and standardised predictors: the model evaluated on it reads effects
+    with those levels."""
+    groups = []
+    for g in design.groups:
+        u = unseen.get(g.name)
+        if u is None:
+            groups.append(g)
+            continue
+        k = len(u.levels)
+        groups.append(
+            replace(
+                g,
+                labels=g.labels + u.levels,
+                persons_per_level=np.concatenate(
+                    [g.persons_per_level, np.zeros(k, dtype=g.persons_per_level.dtype)]
+                ),
+                parent_of_level=(
+                    None
+                    if g.parent_of_level is None or u.parent_codes is None
+                    else np.concatenate([g.parent_of_level, u.parent_codes])
+                ),
+                predictors=(
+                    np.vstack([g.predictors, u.predictors])
+                    if g.predictor_names
+                    else np.zeros((len(g.labels) + k, 0))
+                ),
+            )
+        )
+    return replace(design, groups=type(design.groups)(groups))
+
+
+def _unseen_note(ps: PostStratifier) -> str:
+    if not ps.unseen_levels:
+        return "none"
+    parts = []
+    for name, u in ps.unseen_levels.items():
+        how = (
+            f"their predictors' line ({'; '.join(u.sources)}) plus N(0, sd)"
+            if u.sources
+            else "N(0, sd): mean 0, the groups' mean"
+        )
+        parts.append(f"{name}: {', '.join(u.levels)} ({how})")
+    return (
+        "group levels absent from the fit, each given per posterior draw the effect of a new "
+        "level of its group (brms's sample_new_levels = 'gaussian'): " + "; ".join(parts)
+    )

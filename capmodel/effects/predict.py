@@ -148,8 +148,26 @@ class EffectModel:
         functions = fit.cached(
             "model_functions", lambda: ModelFunctions(fit.spec, design, fit.built_model())
         )
+        # the draws the functions read, and the group scales and predictor coefficients:
+        # post-stratification draws the effects of group levels the fit never saw from them
+        # (capmodel.effects.poststrat)
+        hyper = tuple(
+            n
+            for g in design.groups
+            for n in (
+                f"{g.name}_sd",
+                f"realisation_{g.name}_sd",
+                f"{g.name}_predictor_effect",
+                f"realisation_{g.name}_predictor_effect",
+                f"{g.name}_slope_sd",
+            )
+            if n in fit.posterior and n not in functions.names
+        )
         params = posterior_params(
-            fit.posterior, functions.names, draws, residuals=getattr(fit, "residual_draws", None)
+            fit.posterior,
+            functions.names + hyper,
+            draws,
+            residuals=getattr(fit, "residual_draws", None),
         )
         if units is None:
             units = sample_units(fit.spec, fit.data, design, weights=weights, residual=residual)

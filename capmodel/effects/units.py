@@ -52,6 +52,9 @@ class Units:
     realisation_y: np.ndarray | None = None  # (N, R) observed realisations, -1 missing
     wave: np.ndarray | None = None  # (N,) months since exit
     references: dict[str, str] = field(default_factory=dict)  # categorical covariate -> level
+    # (P,) log(months / 6) at which capability is evaluated when it changes between waves
+    # (a horizon); None: the 6-month reference
+    capability_log_time: np.ndarray | None = None
 
     @property
     def n_persons(self) -> int:
@@ -79,6 +82,7 @@ class Units:
             realisation_x=self.realisation_x,
             log_time=self.log_time,
             group_of_row=self.realisation_codes,
+            capability_log_time=self.capability_log_time,
         )
 
     def row_weights(self, draw_index: np.ndarray | None = None) -> np.ndarray:
@@ -206,9 +210,11 @@ def sample_units(
 def at_horizon(units: Units, design: Design, months: int) -> Units:
     """``units`` with each person once, at ``months`` since the CEP: realisations are
     cumulative, so an effect at a horizon is the effect on "has happened by then"
-    (docs/models.md, "Realisations over time"). A person's answer at that wave, when they gave
-    one, is kept (attribution and pathways read it); subgroups are the person's."""
-    if design.log_time is None:
+    (docs/models.md, "Realisations over time"); capability, when it changes between waves, is
+    the capability at that horizon (theta_i + log(months / 6) g_i). A person's answer at that
+    wave, when they gave one, is kept (attribution and pathways read it); subgroups are the
+    person's."""
+    if design.log_time is None and design.capability_time is None:
         raise EffectsError(
             f"horizon = {months}: this model has no time effect (the data have a single wave "
             f"{list(design.waves)}), so it predicts no other horizon"
@@ -238,4 +244,7 @@ def at_horizon(units: Units, design: Design, months: int) -> Units:
         by=by,
         realisation_y=y,
         wave=np.full(n, months, dtype=np.int64),
+        capability_log_time=(
+            np.full(n, float(log_time_of(months))) if design.capability_time is not None else None
+        ),
     )

@@ -362,6 +362,8 @@ def fit(
         },
         "settings": settings,
         "parameterisation": built.parameterisation,
+        # whether capability changes between waves in this fit (measurement.change resolved)
+        "capability_change": design.capability_time is not None,
         "timings": {
             "build_seconds": round(t_build, 2),
             **{k: round(v, 2) for k, v in timings.items()},

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import xarray as xr
 
 from capmodel.atomic import atomic_directory, sha256_file
-from capmodel.spec import Spec, spec_from_dict
+from capmodel.spec import Spec, spec_from_dict, spec_with
 
 if TYPE_CHECKING:
     from capmodel.fitting.fit import Fit
@@ -92,8 +92,26 @@ def read_fit(path: str | Path) -> tuple[xr.DataTree, Spec, dict[str, Any]]:
     except Exception as exc:  # h5py/h5netcdf errors for unreadable files
         raise FitFileError(f"{npath}: cannot be read as netCDF ({exc})") from None
     spec = spec_from_dict(manifest["spec"])
+    if "capability_change" not in manifest:  # saved before measurement.change existed
+        spec = _as_sampled(spec, idata)
     manifest.pop("files", None)
     return idata, spec, manifest
+
+
+def _as_sampled(spec: Spec, idata: xr.DataTree) -> Spec:
+    """``spec`` as its fit was sampled: a posterior without capability growth comes from a
+    model whose capability is the same at every wave (a fit saved before
+    ``measurement.change`` existed, whose ``"auto"`` would now turn it on for panel data), so
+    its model is rebuilt with ``change = false``."""
+    post = idata["posterior"] if "posterior" in idata.children else None
+    if (
+        spec.latent
+        and spec.change == "auto"
+        and post is not None
+        and "capability_growth_support" not in post.data_vars
+    ):
+        return spec_with(spec, {"measurement.change": False})
+    return spec
 
 
 def _move_attr(tree: xr.DataTree, old: str, new: str, only_cf_time: bool) -> xr.DataTree:

@@ -5,6 +5,9 @@ Structural part (person i, supports s, covariates z, groups g):
               + sum_g <g>_effect[g_i] + capability_residual_i,  capability_residual ~ N(0, 1)
 Measurement: binary   logit P(y_ij = 1) = indicator_intercept_j + loading_j theta_i
              ordinal  logit P(y_ij <= l) = cutpoints_j[l] - loading_j theta_i, loading_j > 0
+    with capability that changes between waves (measurement.change), a wave-level indicator
+    answered at wave w measures theta_iw = theta_i + log(w / 6) g_i instead, where
+    g_i = capability_growth_intercept + capability_growth_support . s_i
 Realisations (row = person x wave):
     logit P(R_r = 1) = realisation_intercept_r + capability_loading_r theta_i + direct_effect_r . s
                        + realisation_covariate_r . z + sum_g realisation_<g>_effect[r, g]
@@ -37,7 +40,7 @@ from capmodel.model.groups import (
     nested_effect,
     rare_side_per_level,
 )
-from capmodel.model.integrated import BIG, person_layout, person_loglik
+from capmodel.model.integrated import BIG, PersonLayout, person_layout, person_loglik
 from capmodel.model.priors import prior_rv
 from capmodel.spec import Spec
 
@@ -107,17 +110,18 @@ def build_model(
     observed: list[str] = []
     loglik_terms: list = []
     with pm.Model(coords=coords) as model:
-        m, shift, rho, eta, tau = None, None, None, None, None
+        m, shift, growth, rho, eta, tau = None, None, None, None, None, None
         loading, nu, cuts = None, None, {}
         arrays = predictor_arrays(spec, d)
         if spec.latent:
-            m, shift = _capability(spec, d, parameterisation, arrays)
+            m, shift, growth = _capability(spec, d, parameterisation, arrays)
             loading, nu, cuts = _measurement_parameters(spec, d, shift)
         if d.realisations:
             eta, rho, tau = _realisation_predictor(spec, d, shift, parameterisation, arrays)
         terms = {
             "capability_mean": m,
             "shift": shift,
+            "capability_growth": growth,
             "realisation_eta": eta,
             "capability_loading": rho,
             "loading": loading,
@@ -132,7 +136,7 @@ def build_model(
             if spec.latent and not integrated:
                 theta = m + pm.Normal("capability_residual", 0.0, 1.0, dims="person")
             lp = person_loglik(
-                _layout(d),
+                design_layout(d),
                 theta,
                 spec.quadrature_nodes if integrated else 0,
                 data=_data,
@@ -140,6 +144,7 @@ def build_model(
                 cut_table=terms["cut_table"],
                 realisation_eta=eta,
                 capability_loading=rho,
+                capability_growth=growth,
             )
             between = _between_waves(d, tau)
             if between is not None:
@@ -153,7 +158,9 @@ def build_model(
             if spec.latent:
                 e = pm.Normal("capability_residual", 0.0, 1.0, dims="person")
                 theta_rows = (m + e)[_data("person_of_row", d.person_of_row)]
-                observed += _measurement_observed(d, theta_rows, loading, nu, cuts, loglik_terms)
+                observed += _measurement_observed(
+                    d, theta_rows, growth, loading, nu, cuts, loglik_terms
+                )
             if d.realisations:
                 if theta_rows is not None:
                     assert rho is not None  # theta_rows and rho: both set with a latent only
@@ -195,7 +202,7 @@ def _parameterisation(spec: Spec, d: Design) -> dict[str, str]:
         requested = spec.parameterisation_of(g.name) if g.name in declared else "auto"
         if spec.latent:
             out[g.name] = choose_parameterisation(g.persons_per_level, requested)
-        if d.realisations:
+        if d.realisations and spec.group_in(g.name, "realisations"):
             events = rare_side_per_level(g.of_row, len(g.labels), d.realisation_y)
             out[f"realisation_{g.name}"] = choose_parameterisation(
                 events, spec.parameterisation_of(f"realisation_{g.name}", requested)
@@ -260,8 +267,8 @@ def person_arrays(spec: Spec, d: Design, units: UnitDesign | None = None) -> dic
             out["conversion_centred"] = conv - means["conversion"]
         if d.capability_terms:
             out["capability_covariate_centred"] = u.capability_x - means["capability_covariate"]
-        if "capability" in spec.groups_in:
-            for g in d.groups + d.interactions:
+        for g in d.groups + d.interactions:
+            if spec.group_in(g.name, "capability"):
                 out[f"{g.name}_one_hot_person"] = _one_hot_array(
                     u.group_of_person[g.name], len(g.labels)
                 )
@@ -286,8 +293,8 @@ def row_arrays(spec: Spec, d: Design, units: UnitDesign | None = None) -> dict[s
             if u.log_time is None:
                 raise ValueError("the model has a time effect: the units need log_time")
             out["log_time"] = u.log_time
-        if "realisations" in spec.groups_in:
-            for g in d.groups + d.interactions:
+        for g in d.groups + d.interactions:
+            if spec.group_in(g.name, "realisations"):
                 out[f"{g.name}_one_hot_row"] = _one_hot_array(u.group_of_row[g.name], len(g.labels))
     return {k: np.ascontiguousarray(v) for k, v in out.items()}
 
@@ -316,12 +323,15 @@ def _predictors(g) -> pt.TensorVariable:
     return _data(f"{g.name}_predictors", g.predictors)
 
 
-def _layout(d: Design):
+def design_layout(d: Design) -> PersonLayout:
+    """The responses of design ``d`` laid out per person (capmodel.model.integrated)."""
     return person_layout(
         d.person_of_row,
         len(d.person_labels),
         [(j.rows, j.values) for j in d.indicators],
         d.realisation_used,
+        row_time=d.capability_time,
+        indicator_changes=d.indicator_changes,
     )
 
 
@@ -349,19 +359,34 @@ def _cut_table(d: Design, nu, cuts: dict) -> pt.TensorVariable:
 
 def _capability(
     spec: Spec, d: Design, parameterisation: dict[str, str], arrays: dict[str, np.ndarray]
-) -> tuple[pt.TensorVariable, pt.TensorVariable]:
-    """Capability without its residual, with centred predictors, and the shift back to the
-    documented origin.
+) -> tuple[pt.TensorVariable, pt.TensorVariable, pt.TensorVariable | None]:
+    """Capability without its residual, with centred predictors, the shift back to the
+    documented origin, and each person's growth of capability between waves (None when
+    capability is the same at every wave).
 
     theta = theta_c + shift, where shift = mean(S) beta + mean(C) gamma + mean(X) delta is the
     same for every person: centring changes no effect, only where the intercepts sit (they are
     reported back-transformed), and removes the intercept-slope correlations that slow NUTS.
+    The growth g = capability_growth_intercept + S capability_growth_support is sampled the
+    same way (intercept on the centred scale, ``capability_growth_intercept_c``).
     ``arrays``: :func:`predictor_arrays` of the survey.
     """
     means = centring_means(d)
     beta = prior_rv(spec.prior("support_effect"), "support_effect", dims="support")
-    m = pt.dot(_data("support_centred", arrays["support_centred"]), beta)
-    shift = pt.dot(_data("support_mean", means["support"]), beta)
+    support_centred = _data("support_centred", arrays["support_centred"])
+    support_mean = _data("support_mean", means["support"])
+    m = pt.dot(support_centred, beta)
+    shift = pt.dot(support_mean, beta)
+    growth = None
+    if d.capability_time is not None:
+        kappa = prior_rv(
+            spec.prior("capability_growth_support"), "capability_growth_support", dims="support"
+        )
+        kappa0_c = prior_rv(
+            spec.prior("capability_growth_intercept"), "capability_growth_intercept_c"
+        )
+        pm.Deterministic("capability_growth_intercept", kappa0_c - pt.dot(support_mean, kappa))
+        growth = kappa0_c + pt.dot(support_centred, kappa)
     if d.conversion_terms:
         gamma = prior_rv(spec.prior("conversion"), "conversion", dims="conversion_term")
         m = m + pt.dot(_data("conversion_centred", arrays["conversion_centred"]), gamma)
@@ -376,8 +401,8 @@ def _capability(
         shift = shift + pt.dot(
             _data("capability_covariate_mean", means["capability_covariate"]), delta
         )
-    if "capability" in spec.groups_in:
-        for g in d.groups + d.interactions:
+    for g in d.groups + d.interactions:
+        if spec.group_in(g.name, "capability"):
             sd = prior_rv(spec.prior("group_sd"), f"{g.name}_sd")
             # with group-level predictors the sum-to-zero part is the deviation from them
             own = f"{g.name}_deviation" if g.predictor_names else f"{g.name}_effect"
@@ -409,7 +434,7 @@ def _capability(
             _data(f"{gname}_slope_support", arrays[f"{gname}_slope_support"]) * u[:, of_person].T,
             axis=1,
         )
-    return m, shift
+    return m, shift, growth
 
 
 def _measurement_parameters(spec: Spec, d: Design, shift: pt.TensorVariable):
@@ -440,19 +465,36 @@ def _measurement_parameters(spec: Spec, d: Design, shift: pt.TensorVariable):
 
 
 def _measurement_observed(
-    d: Design, theta_rows: pt.TensorVariable, loading, nu, cuts: dict, loglik_terms: list
+    d: Design,
+    theta_rows: pt.TensorVariable,
+    growth: pt.TensorVariable | None,
+    loading,
+    nu,
+    cuts: dict,
+    loglik_terms: list,
 ) -> list[str]:
     """Observed indicators: one vectorised term for all binary indicators, one per number of
-    ordinal levels."""
+    ordinal levels. With capability that changes between waves (``growth``, per person), a
+    wave-level indicator answered at wave w measures theta_i + log(w / 6) g_i."""
+
+    def capability(rows: np.ndarray, items: np.ndarray, name: str) -> pt.TensorVariable:
+        theta = theta_rows[_data(f"{name}_row", rows)]
+        if growth is None:
+            return theta
+        assert d.capability_time is not None  # growth is built only with it
+        time = d.capability_time[rows] * d.indicator_changes[items]
+        person = _data(f"{name}_person", d.person_of_row[rows])
+        return theta + _data(f"{name}_time", time) * growth[person]
+
     binary = [i for i, j in enumerate(d.indicators) if j.kind == "binary"]
     names = []
     if binary:
         rows, items, y = d.indicator_obs("binary")
         position = np.zeros(len(d.indicators), dtype=np.int64)
         position[binary] = np.arange(len(binary))
-        eta = (
-            nu[_data("binary_position", position[items])]
-            + loading[_data("binary_item", items)] * theta_rows[_data("binary_row", rows)]
+        theta_obs = capability(rows, items, "binary")
+        eta = nu[_data("binary_position", position[items])] + (
+            loading[_data("binary_item", items)] * theta_obs
         )
         rv = pm.Bernoulli(
             "y_binary_indicator",
@@ -473,7 +515,7 @@ def _measurement_observed(
         items_data = _data(f"ordinal{n_levels}_item", items)
         rv = pm.OrderedLogistic(
             name,
-            eta=loading[items_data] * theta_rows[_data(f"ordinal{n_levels}_row", rows)],
+            eta=loading[items_data] * capability(rows, items, f"ordinal{n_levels}"),
             cutpoints=table[_data(f"ordinal{n_levels}_slot", slot[items])],
             observed=_data(f"ordinal{n_levels}_y", y),
             compute_p=False,
@@ -528,8 +570,8 @@ def _realisation_predictor(
     if d.log_time is not None:
         tau = prior_rv(spec.prior("time_effect"), "time_effect", dims="realisation")
         eta = eta + _data("log_time", arrays["log_time"])[:, None] * tau[None, :]
-    if "realisations" in spec.groups_in:
-        for g in d.groups + d.interactions:
+    for g in d.groups + d.interactions:
+        if spec.group_in(g.name, "realisations"):
             # one sd per group factor, shared by the realisations: with few groups (4
             # operators) a separate sd per realisation rests on 4 effects and makes a funnel
             sd = prior_rv(spec.prior("group_sd"), f"realisation_{g.name}_sd")

@@ -1,8 +1,9 @@
 """From validated, encoded data and a spec to the arrays the model needs (its design).
 
 Capability is a person-level quantity: supports, covariates and groups must be the same at
-every wave of a person (checked). Responses (indicators, realisations) are row-level; a
-missing response drops that term only.
+every wave of a person (checked); on a panel, wave-level indicators may measure it as it changes
+between waves (``Design.capability_time``, ``measurement.change``). Responses (indicators,
+realisations) are row-level; a missing response drops that term only.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class IndicatorData:
     levels: tuple[str, ...]
     rows: np.ndarray  # rows with an observed value
     values: np.ndarray  # codes (0/1 for binary, 0..L-1 for ordinal)
+    person_level: bool = False  # answered once (schema level = "person"): measures theta_i
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class UnitDesign:
     realisation_x: np.ndarray  # (N, C')
     log_time: np.ndarray | None  # (N,) log(months / 6)
     group_of_row: dict[str, np.ndarray]  # group (or interaction) -> (N,) level codes
+    # (P,) log(months / 6) at which capability is evaluated, for a model whose capability
+    # changes between waves (Design.capability_time); None: the 6-month reference (0)
+    capability_log_time: np.ndarray | None = None
 
     @property
     def n_persons(self) -> int:
@@ -129,6 +134,20 @@ class Design:
     notes: tuple[str, ...] = ()
     # label -> parts of every capability, conversion and realisation term
     term_parts: dict[str, TermParts] = field(default_factory=dict)
+    # (N,) log(months / 6) of each row when capability changes between waves (wave-level
+    # indicators measure theta_i + log(months / 6) g_i; measurement.change), else None
+    capability_time: np.ndarray | None = None
+
+    @property
+    def indicator_changes(self) -> np.ndarray:
+        """(J,) 1.0 for the indicators that measure capability at their wave (wave-level ones,
+        when capability changes between waves), 0.0 for those that measure theta_i."""
+        return np.array(
+            [
+                float(self.capability_time is not None and not j.person_level)
+                for j in self.indicators
+            ]
+        )
 
     def units(self) -> UnitDesign:
         """The survey's own persons and rows."""
@@ -332,6 +351,54 @@ def _repeated_answers_note(
     return None
 
 
+def _capability_time(
+    spec: Spec,
+    indicators: list[IndicatorData],
+    person_of_row: np.ndarray,
+    wave: np.ndarray | None,
+    waves: tuple[int, ...],
+    notes: list[str],
+) -> np.ndarray | None:
+    """log(months / 6) of each row when capability changes between waves, else None.
+
+    ``measurement.change = "auto"`` turns it on when the data have several waves and some
+    person answered a wave-level indicator at two waves or more (the only answers that say how
+    capability changed), and notes the choice on a panel; ``true`` without such answers is an
+    error; ``false`` keeps capability the same at every wave.
+    """
+    if not spec.latent or spec.change == "no":
+        return None
+    persons = set()
+    if wave is not None and len(waves) > 1:
+        for j in indicators:
+            if j.person_level:
+                continue
+            pairs = np.unique(np.stack([person_of_row[j.rows], wave[j.rows]]), axis=1)
+            counts = np.bincount(pairs[0], minlength=int(person_of_row.max()) + 1)
+            persons.update(np.flatnonzero(counts >= 2).tolist())
+    if persons:
+        assert wave is not None
+        if spec.change == "auto":
+            notes.append(
+                f"capability changes between waves (measurement.change = 'auto'): {len(persons)} "
+                "persons answered a wave-level indicator at several waves, which measure "
+                "theta_i + log(months / 6) g_i (docs/models.md §1)"
+            )
+        return log_time_of(wave)
+    if spec.change == "yes":
+        raise DesignError(
+            "measurement.change = true, but no person answered a wave-level indicator at two "
+            f"waves or more (waves in the data: {list(waves) or 'no wave column'}): the change "
+            "of capability between waves is not identified; set change = 'auto' or false"
+        )
+    if len(waves) > 1:
+        notes.append(
+            "capability is the same at every wave (measurement.change = 'auto'): no person "
+            "answered a wave-level indicator at two waves"
+        )
+    return None
+
+
 def _group_predictors(
     spec: Spec,
     group: str,
@@ -440,7 +507,9 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
                 f"indicator '{j}' takes a single value ({seen[0]}) in the data: "
                 "it carries no information on capability"
             )
-        indicators.append(IndicatorData(j, kind, levels, rows, y[rows]))
+        indicators.append(
+            IndicatorData(j, kind, levels, rows, y[rows], level_of.get(j) == "person")
+        )
 
     # realisations
     realisation_y = enc.array(spec.realisations).astype(np.int64)
@@ -482,6 +551,7 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         realisation_used, intervals = cumulative_realisations(
             realisation_y, person_of_row, wave, person_labels, spec.realisations
         )
+    capability_time = _capability_time(spec, indicators, person_of_row, wave, waves, notes)
     if intervals[0].size and log_time is None:
         raise DesignError(
             f"{intervals[0].size} realisation answers of persons seen at several waves say the "
@@ -515,11 +585,23 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
             )
         )
     interactions = []
+    parent_of = {g.name: g.parent for g in groups}
+
+    def nested(a: str, b: str) -> bool:  # a lies (transitively) within b
+        while parent_of.get(a) is not None:
+            a = str(parent_of[a])
+            if a == b:
+                return True
+        return False
+
     if spec.interaction:
         for i, a in enumerate(groups):
             for b in groups[i + 1 :]:
                 pair = a.of_row * len(b.labels) + b.of_row
                 cells, code = np.unique(pair, return_inverse=True)
+                nested_in_data = len(cells) in (len(np.unique(a.of_row)), len(np.unique(b.of_row)))
+                if nested(a.name, b.name) or nested(b.name, a.name) or nested_in_data:
+                    continue  # a nested group's effects already vary within its parent
                 labels = tuple(
                     f"{a.labels[c // len(b.labels)]}:{b.labels[c % len(b.labels)]}" for c in cells
                 )
@@ -534,6 +616,12 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
                     )
                 )
 
+    if spec.interaction and not interactions:
+        raise DesignError(
+            "groups.interaction = true, but no two of the groups "
+            f"{[g.name for g in groups]} are crossed (each pair is nested one in the other): "
+            "there is no interaction to add; set interaction = false"
+        )
     weights = enc.variable(enc.columns("weight")[0]).values.astype(float) if spec.weighted else None
     return Design(
         n_rows=n_rows,
@@ -563,4 +651,5 @@ def build_design(spec: Spec, data: Data | xr.Dataset) -> Design:
         waves=waves,
         notes=tuple(notes),
         term_parts=term_parts,
+        capability_time=capability_time,
     )

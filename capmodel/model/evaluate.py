@@ -3,7 +3,9 @@
 Effects, predictive checks and the report need the model's quantities at posterior draws and on
 other units than the survey's (supports set by an intervention, post-stratification cells):
 
-- capability without its residual, m_i = theta_i - e_i (documented origin), per person;
+- capability without its residual, m_i = theta_i - e_i (documented origin), per person, at the
+  6-month reference or, when capability changes between waves, at a given time since exit:
+  m_i + log(months / 6) g_i (``UnitDesign.capability_log_time``);
 - the realisation probabilities pi_r = P(R_r = 1 | theta) at given residual values e, per row;
 - each person's posterior of the residual e_i given all their responses (adaptive
   Gauss-Hermite nodes and log weights), when the fit holds no residual draws.
@@ -32,11 +34,12 @@ from pytensor.graph.traversal import ancestors
 from capmodel.model.build import (
     BuiltModel,
     build_model,
+    design_layout,
     person_arrays,
     row_arrays,
 )
 from capmodel.model.design import Design, UnitDesign
-from capmodel.model.integrated import person_layout, residual_posterior, response_terms
+from capmodel.model.integrated import residual_posterior, response_terms
 from capmodel.model.jax_backend import configure_jax
 from capmodel.spec import Spec
 
@@ -79,11 +82,17 @@ class ModelFunctions:
         self._residual = pt.tensor("residual", shape=(None, None), dtype="float64")  # (P, Q)
         # (P, Q) weights of the residual values, summing to 1 over Q for each person
         self._residual_weights = pt.tensor("residual_weights", shape=(None, None), dtype="float64")
+        # (P,) log(months / 6) at which capability is evaluated (0: the 6-month reference)
+        self._capability_time = pt.tensor("capability_time", shape=(None,), dtype="float64")
 
         outputs: dict[str, Any] = {}
         m: Any = terms.get("capability_mean")
         if self.latent:
             outputs["capability_mean"] = m + terms["shift"]
+            if "capability_growth" in terms:  # capability that changes between waves
+                outputs["capability_mean"] = (
+                    outputs["capability_mean"] + self._capability_time * terms["capability_growth"]
+                )
         if self.has_realisations:
             eta = terms["realisation_eta"] + pt.zeros((self._person_of_row.shape[0], 1))
             if self.latent:
@@ -142,6 +151,7 @@ class ModelFunctions:
                 (self._person_of_row, False),
                 (self._residual, True),
                 (self._residual_weights, True),
+                (self._capability_time, False),
             ]
             self._compiled[key] = self._vectorised(out, extra)
         return self._compiled[key]
@@ -181,10 +191,13 @@ class ModelFunctions:
         return out
 
     def capability_mean(self, draws: Draws, units: UnitDesign) -> np.ndarray:
-        """m (D, P): capability without its residual, on the documented origin."""
+        """m (D, P): capability without its residual, on the documented origin; with capability
+        that changes between waves, at the units' ``capability_log_time`` (default: the
+        6-month reference, where it is m)."""
         if not self.latent:
             raise ValueError("this model has no latent capability")
         n_draws = _n_draws(draws)
+        time = units.capability_log_time
         return self._call(
             "capability_mean",
             draws,
@@ -193,6 +206,7 @@ class ModelFunctions:
                 np.zeros(0, dtype=np.int64),
                 np.zeros((n_draws, units.n_persons, 1)),
                 np.ones((n_draws, units.n_persons, 1)),
+                np.zeros(units.n_persons) if time is None else np.asarray(time, dtype=float),
             ],
         )
 
@@ -246,6 +260,7 @@ class ModelFunctions:
             rows.person_of_row.astype(np.int64),
             np.ascontiguousarray(residual),
             np.ascontiguousarray(weights),
+            np.zeros(0),  # capability's time: realisations read the person-level capability
         ]
         return self._call(key, draws, data, extra)
 
@@ -256,19 +271,14 @@ class ModelFunctions:
         eta = terms.get("realisation_eta")
         if eta is not None:
             eta = pt.broadcast_to(eta, (d.n_rows, len(d.realisations)))
-        layout = person_layout(
-            d.person_of_row,
-            len(d.person_labels),
-            [(j.rows, j.values) for j in d.indicators],
-            d.realisation_used,
-        )
         response = response_terms(
-            layout,
+            design_layout(d),
             lambda name, x: self.built.model[f"design__{name}"],  # the model's own pm.Data
             terms["loading"],
             terms["cut_table"],
             eta,
             terms.get("capability_loading"),
+            terms.get("capability_growth"),
         )
         e, log_post = residual_posterior(response, terms["capability_mean"], n_nodes)
         return pt.stack([e, log_post])

@@ -16,6 +16,11 @@ Every response is a cumulative-logit term: an indicator with levels 0..L-1 has
 P(y = l | theta) = sigmoid(c_{l+1} - lambda theta) - sigmoid(c_l - lambda theta), with c_0 = -BIG
 and c_L = +BIG; a binary indicator is the case L = 2 with c_1 = -nu (logit P(y = 1) = nu +
 lambda theta). Missing responses are masked, never dropped with their person.
+
+With capability that changes between waves, a wave-level indicator answered at wave w
+measures theta_i + log(w / 6) g_i: the shift log(w / 6) g_i is the same at every node (the
+residual is the person-level one), so it enters each such answer as lambda log(w / 6) g_i
+added to lambda theta (``PersonLayout.indicator_time``); realisations read theta_i.
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ class PersonLayout:
     row_at: np.ndarray  # (P, S)
     indicator_code: np.ndarray  # (P, S, J) level code, -1 missing
     realisation_y: np.ndarray  # (P, S, R) 0/1, -1 missing
+    # (P, S, J) log(months / 6) of each answer of an indicator that measures capability at its
+    # wave (0 for the others and for missing answers); None: capability is the same at each wave
+    indicator_time: np.ndarray | None = None
 
     @property
     def rows_present(self) -> np.ndarray:
@@ -64,11 +72,16 @@ def person_layout(
     n_persons: int,
     indicators: list[tuple[np.ndarray, np.ndarray]],
     realisation_y: np.ndarray,
+    row_time: np.ndarray | None = None,
+    indicator_changes: np.ndarray | None = None,
 ) -> PersonLayout:
     """Dense per-person arrays from row-level responses.
 
     ``indicators``: for each indicator, (rows with an observed value, their level codes).
-    ``realisation_y``: (N, R) with -1 for missing (R may be 0).
+    ``realisation_y``: (N, R) with -1 for missing (R may be 0). ``row_time``: (N,)
+    log(months / 6) of each row when capability changes between waves, and
+    ``indicator_changes``: (J,) 1 for the indicators that measure it at their wave (default:
+    all), 0 for those that measure the person-level capability.
     """
     n_rows = person_of_row.size
     order = np.argsort(person_of_row, kind="stable")
@@ -84,7 +97,13 @@ def person_layout(
         codes[person_of_row[rows], slot[rows], j] = values
     real = np.full((n_persons, n_slots, realisation_y.shape[1]), -1, dtype=np.int64)
     real[person_of_row, slot] = realisation_y
-    return PersonLayout(row_at, codes, real)
+    time = None
+    if row_time is not None:
+        changes = np.ones(len(indicators)) if indicator_changes is None else indicator_changes
+        time = np.zeros((n_persons, n_slots, len(indicators)))
+        for j, (rows, _) in enumerate(indicators):
+            time[person_of_row[rows], slot[rows], j] = row_time[rows] * changes[j]
+    return PersonLayout(row_at, codes, real, time)
 
 
 def person_loglik(
@@ -97,6 +116,7 @@ def person_loglik(
     cut_table: pt.TensorVariable | None = None,
     realisation_eta: pt.TensorVariable | None = None,
     capability_loading: pt.TensorVariable | None = None,
+    capability_growth: pt.TensorVariable | None = None,
 ) -> pt.TensorVariable:
     """log p(y_i | parameters) for every person; shape (P,).
 
@@ -105,10 +125,13 @@ def person_loglik(
     capability itself (a sampled residual included) and the responses are evaluated at it;
     ``None`` for a model with no latent capability. ``cut_table``: (J, Lmax + 1) padded
     cutpoints (see module doc). ``realisation_eta``: (N, R) realisation predictors without the
-    capability term; ``capability_loading``: (R,). ``data(name, array)`` wraps each layout
-    array (e.g. as ``pm.Data``).
+    capability term; ``capability_loading``: (R,). ``capability_growth``: (P,) growth of
+    capability per unit of log(months / 6) when it changes between waves (the layout's
+    ``indicator_time``). ``data(name, array)`` wraps each layout array (e.g. as ``pm.Data``).
     """
-    terms = response_terms(layout, data, loading, cut_table, realisation_eta, capability_loading)
+    terms = response_terms(
+        layout, data, loading, cut_table, realisation_eta, capability_loading, capability_growth
+    )
     if theta_c is None:
         return terms(None)[:, 0]
     if n_nodes == 0:
@@ -152,8 +175,12 @@ def response_terms(
     cut_table: Any,
     realisation_eta: Any,
     capability_loading: Any,
+    capability_growth: Any = None,
 ) -> Callable[[Any], Any]:
     """theta (P, Q) -> sum of every response's log-probability at each node, (P, Q).
+
+    ``capability_growth``: (P,) growth of capability between waves, or None (see the module
+    doc); it needs the layout's ``indicator_time``.
 
     Written for speed on every backend (numba, C, JAX): responses are dense person x slot
     arrays with masks, and level look-ups are products with one-hot arrays, not gathers (the
@@ -175,6 +202,12 @@ def response_terms(
         mask = data("indicator_observed", observed.astype(float))
         gap = pt.log1mexp(lower - upper - (1.0 - mask))[..., None]
         indicator_mask = mask[..., None]
+        change = None  # (P, S, J): the shift log(w / 6) g_i of each answer's capability
+        if capability_growth is not None:
+            if layout.indicator_time is None:
+                raise ValueError("capability growth needs the layout's indicator_time")
+            time = data("indicator_time", layout.indicator_time)
+            change = time * capability_growth[:, None, None]
     if y.shape[2]:
         rows = layout.row_at
         if rows.min() >= 0 and np.array_equal(rows.ravel(), np.arange(rows.size)):
@@ -188,7 +221,10 @@ def response_terms(
     def total(theta: pt.TensorVariable | None) -> pt.TensorVariable:
         out = pt.zeros((n_persons, 1)) if theta is None else pt.zeros_like(theta)
         if codes.shape[2] and theta is not None:
-            x = loading[None, None, :, None] * theta[:, None, None, :]  # (P, S, J, Q)
+            capability = theta[:, None, None, :]  # (P, 1, 1, Q), or (P, S, J, Q) below
+            if change is not None:
+                capability = capability + change[..., None]
+            x = loading[None, None, :, None] * capability  # (P, S, J, Q)
             ll = _log_sigmoid(upper[..., None] - x) + _log_sigmoid(x - lower[..., None]) + gap
             out = out + pt.sum(ll * indicator_mask, axis=(1, 2))
         if y.shape[2]:

@@ -43,7 +43,11 @@ def structure_of(spec, waves: tuple[int, ...] | list[int]) -> Structure:
         direct_effects=tuple(spec.direct_effects) if spec.realisations else (),
         realisation_covariates=tuple(spec.realisation_covariates()),
         groups=tuple(spec.groups),
-        groups_in=tuple(spec.groups_in),
+        groups_in=tuple(
+            eq
+            for eq in ("capability", "realisations")
+            if any(spec.group_in(g, eq) for g in spec.groups)
+        ),
         latent=bool(spec.latent),
         time=bool(spec.realisations) and spec.time != "no" and len(waves) > 1,
     )

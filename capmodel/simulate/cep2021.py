@@ -220,6 +220,15 @@ INDICATORS: dict[str, dict[str, object]] = {
     "cap_decision": {"kind": "binary", "loading": 0.8, "intercept": 0.1},
 }
 INDICATOR_MISSING_RATE = 0.02  # item non-response, completely at random
+# capability changes between waves: the indicators at w months measure theta + log(w / 6) g,
+# g = intercept + sum_k s_k growth_k (theta itself at the 6-month survey)
+CAPABILITY_GROWTH_INTERCEPT = 0.10
+CAPABILITY_GROWTH_SUPPORT = {
+    "information": 0.0,
+    "reflection": 0.15,
+    "referral": 0.0,
+    "confidence": 0.10,
+}
 
 # --- realisations (Q9): alpha calibrated at 6 months; rho scaled to the no-change share
 REALISATIONS = published.REALISATIONS  # the survey's items, as the published tables name them

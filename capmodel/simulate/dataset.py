@@ -15,12 +15,11 @@ from capmodel.simulate import cep2021 as S
 from capmodel.simulate.calibrate import Intercepts
 from capmodel.simulate.draws import Effects
 from capmodel.simulate.generate import World, draw_world, group_effects
+from capmodel.simulate.groups import GroupWorld
 from capmodel.simulate.scenarios import scenario as get_scenario
 from capmodel.simulate.survey import rake, select_respondents
 
-ADMIN_COLUMNS = (
-    "operator",
-    "region",
+ADMIN_COLUMNS = (  # after the scenario's group columns (operator, region[, structure])
     "sex",
     "age_band",
     "qualification",
@@ -123,7 +122,7 @@ def simulate(
     rng = np.random.default_rng(seed)
     groups = group_effects(scenario=scen.name)
     world = draw_world(rng, n_pop, Intercepts(calibrated_intercepts(scen.name)), waves, groups)
-    offset = scen.response_offset(groups["labour_market"], world.cols["region"])
+    offset = scen.response_offset(groups.labour_market, world.cols["region"])
     respondents = select_respondents(
         rng, world.cols, world.levels, S.RESPONSE_EFFECTS, n_sv, offset
     )
@@ -134,13 +133,19 @@ def simulate(
         {v: world.levels[v] for v in S.QUOTA_VARIABLES},
     )
     ids = np.arange(1, n_pop + 1, dtype=np.int64)
-    population = _frame(world, ids, slice(None), ADMIN_COLUMNS)
-    survey = _survey_frame(world, ids, respondents, weights, waves)
+    admin = tuple(groups.levels) + ADMIN_COLUMNS
+    population = _frame(world, ids, slice(None), admin)
+    survey = _survey_frame(world, ids, respondents, weights, waves, admin)
     if attrition:
         survey = _with_attrition(survey, waves, attrition, seed)
     persons = _persons_frame(world, ids, respondents, waves)
     return Simulated(
-        population, survey, cep2021_schema(survey), true_params(scen.name), persons, seed
+        population,
+        survey,
+        cep2021_schema(survey, scen.name),
+        true_params(scen.name),
+        persons,
+        seed,
     )
 
 
@@ -175,11 +180,16 @@ def _frame(world: World, ids: np.ndarray, rows: Any, columns: tuple[str, ...]) -
 
 
 def _survey_frame(
-    world: World, ids: np.ndarray, rows: np.ndarray, weights: np.ndarray, waves: tuple[int, ...]
+    world: World,
+    ids: np.ndarray,
+    rows: np.ndarray,
+    weights: np.ndarray,
+    waves: tuple[int, ...],
+    admin: tuple[str, ...],
 ) -> pd.DataFrame:
     parts = []
     for wave in waves:
-        df = _frame(world, ids, rows, ADMIN_COLUMNS + ENTRY_COLUMNS)
+        df = _frame(world, ids, rows, admin + ENTRY_COLUMNS)
         df.insert(1, "months_since_exit", np.int64(wave))
         df.insert(2, "weight", weights)
         for c in MOTIVE_COLUMNS + S.SUPPORTS + SERVICE_COLUMNS:
@@ -235,7 +245,6 @@ def true_params(scenario: str = "cep2021") -> dict[str, Any]:
     reference level), including the calibrated intercepts and the drawn group effects."""
     scen = get_scenario(scenario)
     groups = group_effects(scenario=scen.name)
-    regions = [r for r, _, _ in S.REGIONS]
     cal = calibrated_intercepts(scen.name)
     scale = cal["capability_loading_scale"]
 
@@ -253,11 +262,13 @@ def true_params(scenario: str = "cep2021") -> dict[str, Any]:
             "support_effect": dict(S.SUPPORT_EFFECT),
             "conversion": {k: table(v) for k, v in S.CONVERSION.items()},
             "effects": table(S.CAPABILITY_EFFECTS),
-            "operator_effect": dict(
-                zip(S.OPERATORS, groups["operator_effect"].tolist(), strict=True)
-            ),
-            "region_effect": dict(zip(regions, groups["region_effect"].tolist(), strict=True)),
+            **{f"{g}_effect": _group_table(groups, g, e) for g, e in groups.capability.items()},
             "residual_sd": 1.0,
+            # indicators at w months measure theta + log(w / 6) (intercept + support . s)
+            "growth": {
+                "intercept": S.CAPABILITY_GROWTH_INTERCEPT,
+                "support": {k: float(S.CAPABILITY_GROWTH_SUPPORT.get(k, 0.0)) for k in S.SUPPORTS},
+            },
         },
         "measurement": {
             k: {kk: (list(vv) if isinstance(vv, tuple) else vv) for kk, vv in v.items()}
@@ -270,25 +281,23 @@ def true_params(scenario: str = "cep2021") -> dict[str, Any]:
                 "support_effect": {k: float(S.DIRECT_EFFECTS[r].get(k, 0.0)) for k in S.SUPPORTS},
                 "effects": table(S.REALISATION_EFFECTS[r]),
                 "time_effect": S.TIME_EFFECT[r],
-                "operator_effect": dict(
-                    zip(S.OPERATORS, groups["realisation_operator_effect"][i].tolist(), strict=True)
-                ),
-                "region_effect": dict(
-                    zip(regions, groups["realisation_region_effect"][i].tolist(), strict=True)
-                ),
+                **{
+                    f"{g}_effect": _group_table(groups, g, e[i])
+                    for g, e in groups.realisation.items()
+                },
             }
             for i, r in enumerate(S.REALISATIONS)
         },
-        "group_sd": {
-            "operator": S.SD_OPERATOR,
-            "region": S.SD_REGION,
-            "realisation_operator": S.SD_REAL_OPERATOR,
-            "realisation_region": S.SD_REAL_REGION,
+        "group_sd": dict(groups.sd),
+        "groups": {
+            "layout": groups.layout,
+            "levels": {g: list(lv) for g, lv in groups.levels.items()},
+            "within": dict(groups.within),
         },
         "labour_market": {
             "sd": scen.labour_market_sd,
             "response_to_labour_market": scen.response_to_labour_market,
-            "region_effect": dict(zip(regions, groups["labour_market"].tolist(), strict=True)),
+            "region_effect": _group_table(groups, "region", groups.labour_market),
             "note": "added to every realisation's region_effect above (already included there); "
             "survey response logit + response_to_labour_market * effect / sd",
         },
@@ -296,15 +305,28 @@ def true_params(scenario: str = "cep2021") -> dict[str, Any]:
         "quota_variables": list(S.QUOTA_VARIABLES),
         "calibrated_constants": cal,
         "notes": "theta = sum_k s_k (support_effect_k + conversion_k . z) + effects . z "
-        "+ operator_effect + region_effect + e, e ~ N(0, 1); "
+        "+ the group effects (<group>_effect) + e, e ~ N(0, 1); "
         "logit P(realisation) = intercept + capability_loading * theta "
-        "+ support_effect . s + effects . z + operator_effect + region_effect "
+        "+ support_effect . s + effects . z + the group effects (<group>_effect) "
         "+ time_effect * log(months / 6).",
     }
 
 
-def cep2021_schema(survey: pd.DataFrame | None = None) -> Schema:
-    """The column roles of the cep2021 survey table.
+def _group_table(groups: GroupWorld, key: str, effect: np.ndarray) -> dict[str, float]:
+    """level -> effect; an interaction ``a:b`` is keyed ``"level_a:level_b"`` (the model's
+    labels of interaction cells)."""
+    if ":" in key:
+        a, b = key.split(":")
+        return {
+            f"{la}:{lb}": float(effect[i, j])
+            for i, la in enumerate(groups.levels[a])
+            for j, lb in enumerate(groups.levels[b])
+        }
+    return dict(zip(groups.levels[key], effect.tolist(), strict=True))
+
+
+def cep2021_schema(survey: pd.DataFrame | None = None, scenario: str = "cep2021") -> Schema:
+    """The column roles of a simulated survey table (the scenario sets the group columns).
 
     Group levels are declared in their canonical order; given the survey, only the levels it
     has rows for (a small survey may miss small regions).
@@ -319,6 +341,8 @@ def cep2021_schema(survey: pd.DataFrame | None = None) -> Schema:
     def cov(c: str) -> Covariate:
         return Covariate(c, "categorical", S.LEVELS[c], _reference(c))
 
+    world = group_effects(scenario=get_scenario(scenario).name)
+
     ordinal_ind = [
         Indicator(k, "ordinal", S.LEVELS[k])
         for k, v in S.INDICATORS.items()
@@ -330,13 +354,9 @@ def cep2021_schema(survey: pd.DataFrame | None = None) -> Schema:
         wave="months_since_exit",
         waves=(1, 6, 18),
         weight="weight",
-        groups=(
-            Group("operator", levels=present("operator", S.OPERATORS)),
-            Group(
-                "region",
-                within="operator",
-                levels=present("region", tuple(r for r, _, _ in S.REGIONS)),
-            ),
+        groups=tuple(
+            Group(g, within=world.within.get(g), levels=present(g, levels))
+            for g, levels in world.levels.items()
         ),
         supports=S.SUPPORTS,
         factors=tuple(

@@ -18,6 +18,7 @@ import numpy as np
 from capmodel.simulate import cep2021 as S
 from capmodel.simulate.calibrate import Intercepts, solve_increasing
 from capmodel.simulate.draws import Effects, bernoulli, categorical, expit, linear, ordinal
+from capmodel.simulate.groups import GroupWorld, crossed_groups, nested_groups
 from capmodel.simulate.scenarios import scenario as get_scenario
 
 
@@ -55,37 +56,15 @@ def _column_of_level(world: World, level: str) -> str:
     return hits[0]
 
 
-def group_effects(seed: int = S.PARAMETER_SEED, scenario: str = "cep2021") -> dict[str, np.ndarray]:
-    """Operator and region effects (capability and per realisation), drawn once and centred.
-
-    Operator effects sum to zero; region effects sum to zero within each operator type. A
-    regional scenario adds its labour-market effect (``labour_market``, drawn from a stream of
-    its own so the other effects are those of cep2021) to every realisation's region effect.
-    """
-    rng = np.random.default_rng(seed)
-    op_of_region = np.array([S.OPERATORS.index(op) for _, op, _ in S.REGIONS])
-
-    def regions(sd: float, stream: np.random.Generator = rng) -> np.ndarray:
-        raw = stream.normal(0.0, sd, len(S.REGIONS))
-        for o in range(len(S.OPERATORS)):
-            raw[op_of_region == o] -= raw[op_of_region == o].mean()
-        return raw
-
-    def operators(sd: float) -> np.ndarray:
-        raw = rng.normal(0.0, sd, len(S.OPERATORS))
-        return raw - raw.mean()
-
-    out = {"operator_effect": operators(S.SD_OPERATOR), "region_effect": regions(S.SD_REGION)}
-    out["realisation_operator_effect"] = np.stack(
-        [operators(S.SD_REAL_OPERATOR) for _ in S.REALISATIONS]
-    )
-    out["realisation_region_effect"] = np.stack([regions(S.SD_REAL_REGION) for _ in S.REALISATIONS])
+def group_effects(seed: int = S.PARAMETER_SEED, scenario: str = "cep2021") -> GroupWorld:
+    """The scenario's groups and their true effects (:mod:`capmodel.simulate.groups`), drawn
+    once from ``seed`` and centred. A regional scenario adds its labour-market effect (drawn
+    from a stream of its own, so the other effects are those of cep2021) to every
+    realisation's region effect."""
     scen = get_scenario(scenario)
-    out["labour_market"] = np.zeros(len(S.REGIONS))
-    if scen.regional:
-        out["labour_market"] = regions(scen.labour_market_sd, np.random.default_rng([seed, 1]))
-        out["realisation_region_effect"] = out["realisation_region_effect"] + out["labour_market"]
-    return out
+    if scen.layout == "crossed":
+        return crossed_groups(scen.interaction_sd, seed)
+    return nested_groups(scen.labour_market_sd, seed)
 
 
 def draw_world(
@@ -93,21 +72,17 @@ def draw_world(
     n: int,
     intercepts: Intercepts,
     waves: tuple[int, ...],
-    groups: dict[str, np.ndarray] | None = None,
+    groups: GroupWorld | None = None,
 ) -> World:
     """Draw a population of ``n`` beneficiaries with every latent and observed column
     (``groups``: the group effects, by default those of cep2021)."""
     w = World(n=n, waves=tuple(sorted(set(waves) | {S.SURVEY_WAVE})))
     w.levels.update(S.LEVELS)
-    w.levels["region"] = tuple(r for r, _, _ in S.REGIONS)
-    w.levels["operator"] = S.OPERATORS
     groups = group_effects() if groups is None else groups
+    w.levels.update(groups.levels)
 
     # groups and socio-demographics
-    shares = np.array([s for _, _, s in S.REGIONS])
-    w.cols["region"] = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int16)
-    op_of_region = np.array([S.OPERATORS.index(op) for _, op, _ in S.REGIONS], dtype=np.int16)
-    w.cols["operator"] = op_of_region[w.cols["region"]]
+    w.cols.update(groups.draw(rng, n))
     w.cols["sex"] = bernoulli(rng, np.full(n, S.SEX_SHARES["M"])).astype(np.int16)
     age_p = np.array([S.AGE_SHARES[a] for a in S.LEVELS["age_band"]])
     w.cols["age_band"] = rng.choice(age_p.size, size=n, p=age_p).astype(np.int16)
@@ -124,11 +99,11 @@ def draw_world(
         w.cols[name] = bernoulli(rng, expit(eta + c))
 
     # service level (cumulative logit)
-    eta = w.lin(S.SERVICE_LEVEL_EFFECTS)
+    eta = w.lin(groups.with_practice("service_level", S.SERVICE_LEVEL_EFFECTS))
     cuts = intercepts.cutpoints("service_level", eta, S.SERVICE_LEVEL_TARGETS)
     w.cols["service_level"] = ordinal(rng, eta, cuts)
 
-    _draw_supports(rng, w, intercepts)
+    _draw_supports(rng, w, intercepts, groups)
     _draw_capability(rng, w, groups)
     _draw_indicators(rng, w)
     _draw_realisations(rng, w, intercepts, groups)
@@ -137,10 +112,12 @@ def draw_world(
     return w
 
 
-def _draw_supports(rng: np.random.Generator, w: World, intercepts: Intercepts) -> None:
+def _draw_supports(
+    rng: np.random.Generator, w: World, intercepts: Intercepts, groups: GroupWorld
+) -> None:
     """Supports received: confounded with the entry situation, tied by a latent engagement."""
     engagement = rng.normal(size=w.n)
-    etas = {k: w.lin(S.SUPPORT_EFFECTS[k]) for k in S.SUPPORTS}
+    etas = {k: w.lin(groups.with_practice(k, S.SUPPORT_EFFECTS[k])) for k in S.SUPPORTS}
 
     def no_support_share(loading: float) -> float:
         trial = Intercepts()
@@ -161,17 +138,17 @@ def _draw_supports(rng: np.random.Generator, w: World, intercepts: Intercepts) -
         )
 
 
-def capability_mean(w: World, supports: dict[str, np.ndarray], groups: dict) -> np.ndarray:
+def capability_mean(w: World, supports: dict[str, np.ndarray], groups: GroupWorld) -> np.ndarray:
     """m(s, z, g): the structural capability mean under the given supports (no intercept)."""
     m = w.lin(S.CAPABILITY_EFFECTS)
     for k in S.SUPPORTS:
         slope = S.SUPPORT_EFFECT[k] + w.lin(S.CONVERSION.get(k, {}))
         m += supports[k] * slope
-    m += groups["operator_effect"][w.cols["operator"]] + groups["region_effect"][w.cols["region"]]
+    m += groups.capability_shift(w.cols)
     return m
 
 
-def _draw_capability(rng: np.random.Generator, w: World, groups: dict) -> None:
+def _draw_capability(rng: np.random.Generator, w: World, groups: GroupWorld) -> None:
     observed = {k: w.cols[k] for k in S.SUPPORTS}
     none = {k: np.zeros(w.n, dtype=np.int8) for k in S.SUPPORTS}
     e = rng.normal(size=w.n)
@@ -186,10 +163,22 @@ def _draw_capability(rng: np.random.Generator, w: World, groups: dict) -> None:
     )
 
 
+def capability_growth(supports: dict[str, np.ndarray]) -> np.ndarray:
+    """g(s): the growth of capability per unit of log(months / 6) under the given supports."""
+    g = np.asarray(S.CAPABILITY_GROWTH_INTERCEPT, dtype=np.float64)
+    for k in S.SUPPORTS:
+        g = g + S.CAPABILITY_GROWTH_SUPPORT.get(k, 0.0) * supports[k]
+    return g
+
+
 def _draw_indicators(rng: np.random.Generator, w: World) -> None:
-    """Capability indicators, asked at every wave (independent given theta)."""
-    theta = w.truth["theta_obs"]
+    """Capability indicators, asked at every wave (independent given the capability of that
+    wave, theta + log(wave / 6) g(s): theta itself at 6 months)."""
+    growth = capability_growth({k: w.cols[k] for k in S.SUPPORTS})
     for wave in w.waves:
+        theta = w.truth["theta_obs"]
+        if wave != S.SURVEY_WAVE:
+            theta = theta + np.log(wave / S.SURVEY_WAVE) * growth
         for name, spec in S.INDICATORS.items():
             eta = spec["loading"] * theta
             if spec["kind"] == "ordinal":
@@ -205,23 +194,22 @@ def realisation_logit(
     r: str,
     theta: np.ndarray,
     supports: dict[str, np.ndarray],
-    groups: dict,
+    groups: GroupWorld,
     alpha: float,
     rho_scale: float,
     months: int,
 ) -> np.ndarray:
-    """alpha_r + rho_r theta + eta_r.s + zeta_r.z + b_op + b_reg + tau_r log(t/6)."""
+    """alpha_r + rho_r theta + eta_r.s + zeta_r.z + group effects + tau_r log(t/6)."""
     i = S.REALISATIONS.index(r)
     eta = alpha + rho_scale * S.CAPABILITY_LOADING[r] * theta + w.lin(S.REALISATION_EFFECTS[r])
     for k, eff in S.DIRECT_EFFECTS[r].items():
         eta = eta + eff * supports[k]
-    eta = eta + groups["realisation_operator_effect"][i][w.cols["operator"]]
-    eta = eta + groups["realisation_region_effect"][i][w.cols["region"]]
+    eta = eta + groups.realisation_shift(i, w.cols)
     return eta + S.TIME_EFFECT[r] * np.log(months / 6.0)
 
 
 def _draw_realisations(
-    rng: np.random.Generator, w: World, intercepts: Intercepts, groups: dict
+    rng: np.random.Generator, w: World, intercepts: Intercepts, groups: GroupWorld
 ) -> None:
     observed = {k: w.cols[k] for k in S.SUPPORTS}
     none = {k: np.zeros(w.n, dtype=np.int8) for k in S.SUPPORTS}

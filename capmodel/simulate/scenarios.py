@@ -13,6 +13,11 @@ weighted survey means; a model with region effects, post-stratified on region, r
 It is the case post-stratification is for, and what the MRP acceptance test runs on (in
 ``cep2021`` itself the survey's selection moves the Q9 margins by less than the sample's own
 noise: ``benchmarks/mrp_limits.py``).
+
+``cep_crossed`` keeps cep2021's people and structural model but serves them as the 2014-18 CEP
+did: five national operators crossed with the metropolitan regions, with local structures
+nested in operator x region (:mod:`capmodel.simulate.groups`); ``cep_crossed_interaction``
+adds an operator x region interaction on capability.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Scenario:
     description: str
     labour_market_sd: float = 0.0
     response_to_labour_market: float = 0.0
+    layout: str = "nested"  # capmodel.simulate.groups: "nested" (cep2021) or "crossed"
+    interaction_sd: float = 0.0  # crossed: operator x region interaction on capability
 
     @property
     def regional(self) -> bool:
@@ -53,6 +60,19 @@ SCENARIOS: dict[str, Scenario] = {
         "sd 0.4) and a survey whose response odds rise by exp(0.8) per sd of that effect",
         labour_market_sd=0.4,
         response_to_labour_market=0.8,
+    ),
+    "cep_crossed": Scenario(
+        "cep_crossed",
+        "cep2021's people and structural model served as in the 2014-18 CEP: five national "
+        "operators crossed with the 13 metropolitan regions in unequal cells, 1-4 local "
+        "structures nested in each operator x region cell",
+        layout="crossed",
+    ),
+    "cep_crossed_interaction": Scenario(
+        "cep_crossed_interaction",
+        "cep_crossed with an operator x region interaction on capability (sd 0.15)",
+        layout="crossed",
+        interaction_sd=0.15,
     ),
 }
 

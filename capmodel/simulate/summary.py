@@ -15,7 +15,12 @@ def summarise(sim: Simulated) -> str:
     lines = [
         f"scenario {sim.params['scenario']}, seed {sim.seed}",
         f"population: {len(pop):,} beneficiaries in {pop['region'].nunique()} regions "
-        f"within {pop['operator'].nunique()} operator types",
+        + (
+            f"crossed with {pop['operator'].nunique()} operators, "
+            f"{pop['structure'].nunique()} local structures"
+            if "structure" in pop
+            else f"within {pop['operator'].nunique()} operator types"
+        ),
         f"survey: {persons:,} respondents, {len(sv):,} rows (months since exit: {waves})",
         f"quota weights (mean 1): min {w.min():.2f}, max {w.max():.2f}",
         "",

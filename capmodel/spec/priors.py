@@ -60,6 +60,10 @@ DEFAULT_PRIORS: dict[str, tuple[Prior, bool]] = {
     "slope_sd": (prior("halfnormal", sigma=0.3), True),
     # a group-level predictor's effect, per sd of the predictor over the group's levels
     "group_predictor": (prior("normal", mu=0.0, sigma=0.5), False),
+    # capability that changes between waves: growth per unit of log(months / 6), its intercept
+    # (on the centred scale while sampling) and each support's part (docs/models.md §1)
+    "capability_growth_intercept": (prior("normal", mu=0.0, sigma=0.5), False),
+    "capability_growth_support": (prior("normal", mu=0.0, sigma=0.5), False),
 }
 
 

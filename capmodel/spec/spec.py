@@ -6,6 +6,7 @@ against the data schema; every error names the key and the allowed values.
 
 from __future__ import annotations
 
+import copy
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ _TOP = {
 _SECTIONS: dict[str, set[str]] = {
     "model": {"latent_capability", "confounders", "capability_residual", "quadrature_nodes"},
     "capability": {"supports", "factors", "conversion"},
-    "measurement": {"indicators"},
+    "measurement": {"indicators", "change"},
     "realisations": {"outcomes", "direct_effects", "factors", "time", "panel"},
     "groups": {
         "columns",
@@ -92,6 +93,9 @@ class Spec:
     capability_factors: tuple[str, ...] = ()
     conversion: tuple[tuple[str, tuple[str, ...]], ...] = ()
     indicators: tuple[str, ...] = ()
+    # capability that changes between waves, measured by wave-level indicators:
+    # "auto" | "yes" | "no" (docs/models.md, "Panels and the capability indicators")
+    change: str = "auto"
     realisations: tuple[str, ...] = ()
     direct_effects: tuple[str, ...] = ()
     realisation_factors: tuple[str, ...] = ()
@@ -103,6 +107,8 @@ class Spec:
     group_structure: str = "nested"
     interaction: bool = False
     groups_in: tuple[str, ...] = ("capability", "realisations")
+    # per-group equations (``[groups.in]`` as a table); groups not listed use ``groups_in``
+    group_equations: tuple[tuple[str, tuple[str, ...]], ...] = ()
     parameterisation: tuple[tuple[str, str], ...] = ()
     varying_slopes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # group -> the schema's predictors of that group its effects depend on
@@ -121,6 +127,11 @@ class Spec:
         realisation equations only (``realisation_operator``); ``default`` if none."""
         return dict(self.parameterisation).get(key, default)
 
+    def group_in(self, group: str, equation: str) -> bool:
+        """Whether ``group``'s (or interaction ``a:b``'s) effects enter ``equation``
+        ("capability" or "realisations"): ``groups.in``, per group when it is a table."""
+        return equation in dict(self.group_equations).get(group, self.groups_in)
+
     def predictors_of(self, group: str) -> tuple[str, ...]:
         """The group-level predictors ``group``'s effects depend on (``groups.predictors``)."""
         return dict(self.group_predictors).get(group, ())
@@ -136,8 +147,9 @@ class Spec:
         return _unique(self.realisation_factors + self.confounders)
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec as read (schema resolved inline): JSON/TOML-ready, reloadable."""
-        d = dict(self.source)
+        """The spec as read (schema resolved inline): JSON/TOML-ready, reloadable; a copy
+        (changing it, as :func:`spec_with` does, leaves this spec as it was)."""
+        d = copy.deepcopy(self.source)
         d["schema"] = self.schema.to_dict()
         return d
 
@@ -286,6 +298,16 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
         )
     if latent and not supports:
         raise SpecError("capability.supports: a latent capability model needs supports")
+    change = meas.get("change", "auto")
+    if change != "auto" and not isinstance(change, bool):
+        raise SpecError(
+            f"measurement.change = {change!r} is not allowed; expected one of ['auto', true, false]"
+        )
+    if change is True and not latent:
+        raise SpecError(
+            "measurement.change = true: capability that changes between waves needs a latent "
+            "capability (model.latent_capability = true)"
+        )
     realisations = _names(
         "realisations.outcomes",
         real.get("outcomes", list(schema.realisations)),
@@ -324,14 +346,23 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
     )
     structure = _choice("groups.structure", grp.get("structure", "nested"), ("nested", "crossed"))
     interaction = _bool("groups.interaction", grp.get("interaction", False))
-    if interaction and structure != "crossed":
-        raise SpecError("groups.interaction = true needs groups.structure = 'crossed'")
-    groups_in = _names(
-        "groups.in",
-        grp.get("in", ["capability", "realisations"]),
-        ["capability", "realisations"],
-        "equations",
-    )
+    equations = ["capability", "realisations"]
+    in_raw = grp.get("in", equations)
+    group_equations = []
+    if isinstance(in_raw, dict):  # per group; groups not listed enter both equations
+        groups_in = tuple(equations)
+        pairs = [f"{a}:{b}" for i, a in enumerate(groups) for b in groups[i + 1 :]]
+        for g, eqs in in_raw.items():
+            if g not in groups and g not in pairs:
+                raise SpecError(
+                    f"groups.in.{g}: {g!r} is not one of the groups {groups} (or an "
+                    f"interaction {pairs[:3]}{' ...' if len(pairs) > 3 else ''})"
+                )
+            group_equations.append(
+                (g, tuple(_names(f"groups.in.{g}", eqs, equations, "equations")))
+            )
+    else:
+        groups_in = _names("groups.in", in_raw, equations, "equations")
     param_raw = grp.get("parameterisation", "auto")
     if isinstance(param_raw, str):
         param_raw = {g: param_raw for g in groups}
@@ -409,6 +440,7 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
         capability_factors=tuple(cap_factors),
         conversion=tuple(conversion),
         indicators=tuple(indicators) if latent else (),
+        change=change if isinstance(change, str) else ("yes" if change else "no"),
         realisations=tuple(realisations),
         direct_effects=tuple(direct),
         realisation_factors=tuple(real_factors),
@@ -418,6 +450,7 @@ def _spec_from_dict(raw: dict[str, Any], base: Path, schema: Schema | None) -> S
         group_structure=structure,
         interaction=interaction,
         groups_in=tuple(groups_in),
+        group_equations=tuple(group_equations),
         parameterisation=tuple(parameterisation),
         varying_slopes=tuple(slopes),
         group_predictors=tuple(group_predictors),

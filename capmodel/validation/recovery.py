@@ -15,6 +15,8 @@ BLOCKS = {
     "support_effect": "structural",
     "conversion": "structural",
     "capability_covariate": "structural",
+    "capability_growth_intercept": "structural",
+    "capability_growth_support": "structural",
     "operator_effect": "group effects",
     "region_effect": "group effects",
     "loading": "measurement",
@@ -41,6 +43,10 @@ def block_of(name: str) -> str:
         return BLOCKS[name]
     if name.startswith("cutpoints__"):
         return "measurement"
+    if name.endswith("_sd") and "slope" not in name:  # <group>_sd, realisation_<group>_sd
+        return "group scale"
+    if name.endswith("_effect") and "predictor" not in name:  # any other group's effects
+        return "group effects"
     for suffix in ("_c", "_raw", "_offset"):
         if name.endswith(suffix) and name[: -len(suffix)] in BLOCKS:
             return BLOCKS[name[: -len(suffix)]]
@@ -86,8 +92,12 @@ def true_values(
         lambda t: _term_value(cap["conversion"][parts[t].support], parts[t]),
     )
     like("capability_covariate", lambda t: _term_value(cap["effects"], parts[t]))
-    like("operator_effect", lambda o: cap["operator_effect"][o])
-    like("region_effect", lambda r: cap["region_effect"][r])
+    growth = cap.get("growth", {"intercept": 0.0, "support": {}})  # none before it existed
+    like("capability_growth_intercept", lambda: growth["intercept"])
+    like("capability_growth_support", lambda k: growth["support"].get(k, 0.0))
+    groups = [g.name for g in design.groups + design.interactions]
+    for g in groups:  # a group (or cell) the simulator gives no effect has truth 0
+        like(f"{g}_effect", lambda lv, g=g: cap.get(f"{g}_effect", {}).get(lv, 0.0))
     like("loading", lambda j: meas[j]["loading"])
     like("indicator_intercept", lambda j: meas[j]["intercept"])
     for j, m in meas.items():
@@ -100,10 +110,13 @@ def true_values(
     like("direct_effect", lambda r, k: real[r]["support_effect"].get(k, 0.0))
     like("realisation_covariate", lambda r, t: _term_value(real[r]["effects"], parts[t]))
     like("time_effect", lambda r: real[r]["time_effect"])
-    like("realisation_operator_effect", lambda r, o: real[r]["operator_effect"][o])
-    like("realisation_region_effect", lambda r, g: real[r]["region_effect"][g])
+    for g in groups:
+        like(
+            f"realisation_{g}_effect",
+            lambda r, lv, g=g: real[r].get(f"{g}_effect", {}).get(lv, 0.0),
+        )
     sds = params.get("group_sd", {})
-    for group in ("operator", "region"):
+    for group in groups:
         if f"{group}_sd" in posterior and group in sds:
             out[f"{group}_sd"] = xr.DataArray(float(sds[group]))
         name = f"realisation_{group}_sd"

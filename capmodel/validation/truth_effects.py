@@ -19,7 +19,13 @@ import pandas as pd
 from capmodel.simulate import cep2021 as S
 from capmodel.simulate.dataset import Simulated, calibrated_intercepts
 from capmodel.simulate.draws import expit
-from capmodel.simulate.generate import World, capability_mean, group_effects, realisation_logit
+from capmodel.simulate.generate import (
+    World,
+    capability_growth,
+    capability_mean,
+    group_effects,
+    realisation_logit,
+)
 
 Assignment = Mapping[str, int] | str  # {support: 0/1}, "observed" or "none"
 
@@ -39,11 +45,12 @@ class SampleTruth:
     @classmethod
     def of(cls, sim: Simulated, wave: int = S.SURVEY_WAVE) -> SampleTruth:
         df = sim.survey[sim.survey["months_since_exit"] == wave].reset_index(drop=True)
+        scenario = str(sim.params.get("scenario", "cep2021"))
+        groups = group_effects(scenario=scenario)
         w = World(n=len(df), waves=(wave,))
         w.levels.update(S.LEVELS)
-        w.levels["region"] = tuple(r for r, _, _ in S.REGIONS)
-        w.levels["operator"] = S.OPERATORS
-        for c in ("operator", "region", *S.LEVELS):
+        w.levels.update(groups.levels)
+        for c in (*groups.levels, *S.LEVELS):
             if c in df:
                 cats = list(df[c].cat.categories)
                 if tuple(cats) != tuple(w.levels[c]):
@@ -60,7 +67,7 @@ class SampleTruth:
             df["weight"].to_numpy(dtype=np.float64),
             df,
             wave,
-            str(sim.params.get("scenario", "cep2021")),
+            scenario,
         )
 
     # ---------------------------------------------------------------- structure
@@ -84,6 +91,12 @@ class SampleTruth:
         return capability_mean(
             self.world, self.supports(assignment), group_effects(scenario=self.scenario)
         )
+
+    def capability_at_wave(self, assignment: Assignment) -> np.ndarray:
+        """m(s) + log(wave / 6) g(s): capability without its residual at the sample's wave,
+        as the wave-level indicators measure it (realisations read m(s) + e)."""
+        growth = capability_growth(self.supports(assignment))
+        return self.capability_mean(assignment) + np.log(self.wave / S.SURVEY_WAVE) * growth
 
     def probability(
         self, r: str, direct: Assignment, capability: Assignment | None = None
@@ -153,7 +166,7 @@ class SampleTruth:
             self.world.n, self.world.levels[factor].index(level), dtype=np.int16
         )
         try:
-            diff = self.capability_mean({support: 1}) - self.capability_mean({support: 0})
+            diff = self.capability_at_wave({support: 1}) - self.capability_at_wave({support: 0})
         finally:
             self.world.cols[factor] = saved
         return float(diff.mean())
@@ -184,8 +197,9 @@ class SampleTruth:
         return self._mean(nec, weighted, (self.observed_any() == 1).astype(float))
 
     def gain(self) -> np.ndarray:
-        """True capability gain D_i = m(s_i) - m(0)."""
-        return self.capability_mean("observed") - self.capability_mean("none")
+        """True capability gain D_i = m(s_i) - m(0) at the wave (capability changes between
+        waves: + log(wave / 6) (g(s_i) - g(0)), 0 at 6 months)."""
+        return self.capability_at_wave("observed") - self.capability_at_wave("none")
 
     def pathway_types(self, tau: float, failed: np.ndarray | None = None) -> np.ndarray:
         """True pathway type (1-5) of each respondent (rule of docs/effects.md, "Pathway types")."""
