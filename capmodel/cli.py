@@ -716,6 +716,23 @@ def _study_common_checks(args: argparse.Namespace, kind: str) -> None:
     check_study_path(args.out, overwrite=args.overwrite, kind=kind)
 
 
+def _study_run_options(args: argparse.Namespace) -> dict:
+    """The options every study command (sbc, grid, design) passes on alike: the scheduler,
+    the sampler settings, the workers and the resume/overwrite/progress switches."""
+    return {
+        "scheduler": args.scheduler,
+        "draws": args.draws,
+        "tune": args.tune,
+        "chains": args.chains,
+        "sampler": args.sampler,
+        "target_accept": args.target_accept,
+        "n_workers": args.workers or 2,
+        "retry_failed": args.retry_failed,
+        "overwrite": args.overwrite,
+        "progress": not args.no_progress,
+    }
+
+
 def _sbc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -730,18 +747,9 @@ def _sbc(args: argparse.Namespace) -> int:
             args.data,
             reps=args.reps,
             out=args.out,
-            scheduler=args.scheduler,
             thin=args.thin,
             seed=args.seed,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            sampler=args.sampler,
-            target_accept=args.target_accept,
-            n_workers=args.workers or 2,
-            retry_failed=args.retry_failed,
-            overwrite=args.overwrite,
-            progress=not args.no_progress,
+            **_study_run_options(args),
         )
     except KeyboardInterrupt:
         print(
@@ -783,17 +791,8 @@ def _grid(args: argparse.Namespace) -> int:
             args.data,
             out=args.out,
             seeds=args.seeds,
-            scheduler=args.scheduler,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            sampler=args.sampler,
-            target_accept=args.target_accept,
             responses=args.responses,
-            n_workers=args.workers or 2,
-            retry_failed=args.retry_failed,
-            overwrite=args.overwrite,
-            progress=not args.no_progress,
+            **_study_run_options(args),
         )
     except KeyboardInterrupt:
         print(
@@ -978,24 +977,15 @@ def _design(args: argparse.Namespace) -> int:
             reps=args.reps,
             out=args.out,
             scenario=args.scenario,
-            scheduler=args.scheduler,
             seed=args.seed if args.seed is not None else 1,
             n_population=args.n_population,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            sampler=args.sampler,
-            target_accept=args.target_accept,
             effect_draws=args.effect_draws if args.effect_draws is not None else 200,
             tau=args.tau if args.tau is not None else 0.5,
             weights=args.weights or "survey",
             estimands=tuple(args.estimands or ESTIMAND_SETS),
             doc=args.doc,
             command=_design_command(args),
-            n_workers=args.workers or 2,
-            retry_failed=args.retry_failed,
-            overwrite=args.overwrite,
-            progress=not args.no_progress,
+            **_study_run_options(args),
         )
     except KeyboardInterrupt:
         print(
