@@ -43,14 +43,16 @@ def study_fit(
     tune: int | None,
     fits_dir: Path | None,
     scenario: str = "cep2021",
+    sampler_seed: int | None = None,
 ) -> StudyFit:
     """Simulate ``scenario`` with ``seed`` and fit ``spec`` (sampler seed = ``seed``), or reuse
     the fit saved under ``fits_dir/seed<seed>`` if it matches (same data hash, so a fit of
-    another scenario is never reused)."""
+    another scenario is never reused). ``sampler_seed``: another seed for the sampler than the
+    simulator's."""
     sim = simulate(scenario, seed=seed, n_population=n_population)
     data = load_data(sim.survey, spec.schema)
     settings = {
-        "seed": seed,
+        "seed": seed if sampler_seed is None else sampler_seed,
         "draws": draws or spec.sampling.draws,
         "tune": tune or spec.sampling.tune,
     }
@@ -61,7 +63,15 @@ def study_fit(
             t = old.manifest["timings"]
             print(f"seed {seed}: reusing the fit saved in {target}", flush=True)
             return StudyFit(sim, old, t["compile_seconds"] + t["sampling_seconds"], True)
-    f = fit(spec, data, seed=seed, draws=draws, tune=tune, progressbar=False, verbose=False)
+    f = fit(
+        spec,
+        data,
+        seed=settings["seed"],
+        draws=draws,
+        tune=tune,
+        progressbar=False,
+        verbose=False,
+    )
     if target is not None:
         f.save(target, overwrite=True)
     t = f.manifest["timings"]

@@ -119,6 +119,7 @@ def _fit(args: argparse.Namespace) -> int:
         seed=args.seed,
         sampler=args.sampler,
         target_accept=args.target_accept,
+        precision=args.precision,
         iterations=args.iterations,
         keep_residuals=args.keep_residuals,
         log_likelihood=args.log_likelihood,
@@ -474,6 +475,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_target_accept,
         default=None,
         help="NUTS target acceptance, in [0.5, 1) (default: the spec's)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=["float64", "float32"],
+        default=None,
+        help="numpyro's floating-point precision (default: the spec's)",
     )
     p.add_argument(
         "--method",

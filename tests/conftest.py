@@ -85,6 +85,16 @@ SMALL_FIT_SETTINGS = {
     "progressbar": False,
     "verbose": False,
 }
+# the tests that fit the session's survey only to check what a fit records (not its
+# convergence) share these settings, so that they share one compiled sampler (its program
+# depends on the numbers of draws and tuning steps)
+QUICK_FIT_SETTINGS = {
+    "draws": 20,
+    "tune": 20,
+    "chains": 2,
+    "progressbar": False,
+    "verbose": False,
+}
 
 
 @pytest.fixture(scope="session")

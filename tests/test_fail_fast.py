@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import QUICK_FIT_SETTINGS
 
 import capmodel
 from capmodel.cli import main
@@ -230,16 +231,7 @@ def test_log_likelihood_and_posterior_predictive_groups_for_loo_and_ppc(fake_fit
 def test_fit_with_log_likelihood_records_both_groups(sim):
     import arviz as az
 
-    f = capmodel.fit(
-        SPEC,
-        sim.survey,
-        draws=20,
-        tune=40,
-        chains=2,
-        log_likelihood=True,
-        progressbar=False,
-        verbose=False,
-    )
+    f = capmodel.fit(SPEC, sim.survey, log_likelihood=True, **QUICK_FIT_SETTINGS)
     assert {"log_likelihood", "posterior_predictive"} <= set(f.idata.children)
     assert np.isfinite(az.loo(f.idata).elpd)
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import QUICK_FIT_SETTINGS as QUICK
 from conftest import SMALL_FIT_SETTINGS as SETTINGS
 
 import capmodel
@@ -37,15 +38,14 @@ def test_posterior_covers_the_simulators_truth(small_fit, sim):
 
 @pytest.mark.slow
 def test_same_seed_same_draws_other_seed_other_draws(sim, spec, capsys):
-    short = {**SETTINGS, "draws": 220, "tune": 100}
-    full = capmodel.fit(spec, sim.survey, seed=5, keep_residuals=True, **short)
-    again = capmodel.fit(spec, sim.survey, seed=5, keep_residuals=True, **short)
+    full = capmodel.fit(spec, sim.survey, seed=5, keep_residuals=15, **QUICK)
+    again = capmodel.fit(spec, sim.survey, seed=5, keep_residuals=15, **QUICK)
     for name in ("support_effect", "loading"):
         np.testing.assert_array_equal(again.posterior[name].values, full.posterior[name].values)
-    # keep_residuals=True: 200 of the draws per chain, evenly spaced, as float32
-    n = short["draws"]
+    # keep_residuals=15: 15 of the 20 draws per chain, evenly spaced, as float32
+    n = QUICK["draws"]
     kept = again.residual_draws["capability_residual"]
-    assert kept.dtype == np.float32 and kept.sizes["draw"] == 200
+    assert kept.dtype == np.float32 and kept.sizes["draw"] == 15
     assert kept["draw"].values[[0, -1]].tolist() == [0, n - 1]
     np.testing.assert_array_equal(
         kept.values, full.residual_draws["capability_residual"].sel(draw=kept["draw"]).values
@@ -54,16 +54,41 @@ def test_same_seed_same_draws_other_seed_other_draws(sim, spec, capsys):
         "variable": "capability_residual",
         "stored": True,
         "group": "residual_draws",
-        "draws_per_chain": 200,
+        "draws_per_chain": 15,
         "of_draws_per_chain": n,
         "dtype": "float32",
     }
-    other = capmodel.fit(spec, sim.survey, seed=6, **{**SETTINGS, "draws": 50, "tune": 50})
+    other = capmodel.fit(spec, sim.survey, seed=6, **QUICK)
     assert not np.array_equal(
-        other.posterior["support_effect"].values[:, :50],
-        full.posterior["support_effect"].values[:, :50],
+        other.posterior["support_effect"].values, full.posterior["support_effect"].values
     )
     assert "sampling" not in capsys.readouterr().err  # verbose=False: no stage lines
+
+
+def test_keep_residuals_true_keeps_200_evenly_spaced_draws_per_chain():
+    from capmodel.fitting.fit import RESIDUAL_DRAWS, RESIDUAL_GROUP, _store_residuals
+
+    values = np.random.default_rng(0).normal(size=(2, 220, 7))
+    post = xr.Dataset(
+        {
+            "capability_residual": (("chain", "draw", "person"), values),
+            "a": (("chain", "draw"), values[..., 0]),
+        },
+        coords={"draw": np.arange(220)},
+    )
+    idata = xr.DataTree.from_dict({"posterior": post})
+    info = _store_residuals(idata, True)
+    kept = idata[RESIDUAL_GROUP]["capability_residual"]
+    assert RESIDUAL_DRAWS == 200 and kept.sizes["draw"] == 200 and kept.dtype == np.float32
+    assert kept["draw"].values[[0, -1]].tolist() == [0, 219]
+    assert np.all(np.diff(kept["draw"].values) >= 1)
+    np.testing.assert_array_equal(kept.values, values[:, kept["draw"].values].astype(np.float32))
+    assert "capability_residual" not in idata["posterior"] and "a" in idata["posterior"]
+    assert info is not None and info["draws_per_chain"] == 200
+    assert info["of_draws_per_chain"] == 220
+    idata = xr.DataTree.from_dict({"posterior": post})
+    assert _store_residuals(idata, False) == {"variable": "capability_residual", "stored": False}
+    assert RESIDUAL_GROUP not in idata.children
 
 
 def test_manifest_records_provenance(small_fit, spec):
@@ -153,7 +178,7 @@ def test_interrupted_save_leaves_no_half_fit(small_fit, tmp_path, monkeypatch):
 def test_fit_prints_each_stage_on_stderr(sim, spec, capsys):
     """One line per stage with its duration, on stderr as the stage ends; the validator's
     warnings too (the simulated survey has columns the schema does not name)."""
-    capmodel.fit(spec, sim.survey, seed=5, draws=20, tune=20, chains=2, progressbar=False)
+    capmodel.fit(spec, sim.survey, seed=5, **{**QUICK, "verbose": True})
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
     stages = ("read", "validate", "build", "compile", "sampling", "diagnostics")
@@ -243,9 +268,9 @@ def test_cli_fit_writes_a_loadable_fit(sim, tmp_path, capsys):
             "--seed",
             "5",
             "--draws",
-            "60",
+            str(QUICK["draws"]),
             "--tune",
-            "60",
+            str(QUICK["tune"]),
             "--no-progress",
         ]
     )
@@ -256,7 +281,7 @@ def test_cli_fit_writes_a_loadable_fit(sim, tmp_path, capsys):
     assert "read " in captured.err and str(data) in captured.err
     assert re.search(r"^save \d+\.\d s \(\d+\.\d MiB\)$", captured.err, re.M)
     loaded = load_fit(out)
-    assert loaded.manifest["settings"]["draws"] == 60
+    assert loaded.manifest["settings"]["draws"] == QUICK["draws"]
     assert isinstance(loaded.summary(["support_effect"]), pd.DataFrame)
 
 

@@ -23,7 +23,7 @@ from capmodel.fitting.diagnostics import Diagnostics, approximate_diagnostics, d
 from capmodel.fitting.inputs import checked_data
 from capmodel.fitting.provenance import now, versions
 from capmodel.fitting.sample import run_nuts
-from capmodel.fitting.settings import check_sampler, check_settings
+from capmodel.fitting.settings import check_precision, check_sampler, check_settings
 from capmodel.fitting.store import FORMAT_VERSION, read_fit, save_fit
 from capmodel.model import BuiltModel, build_design, build_model, observed_dataset
 from capmodel.model.design import Design
@@ -153,6 +153,24 @@ def load_fit(path: str | Path) -> Fit:
     return Fit(*read_fit(path))
 
 
+def precision_used(idata: xr.DataTree, asked: str) -> dict[str, Any]:
+    """The floating-point precision a NUTS run sampled in (numpyro records it; the others run
+    in float64), what was asked, and for 'auto' the rounding measurement that chose it."""
+    attrs = idata["posterior"].attrs
+    used = str(attrs.get("precision", "float64"))
+    out: dict[str, Any] = {"asked": asked, "used": used}
+    text = used
+    if "float32_rounding_sd" in attrs:
+        out["float32_rounding_sd"] = float(attrs["float32_rounding_sd"])
+        if asked == "auto":
+            text = (
+                f"{used}: auto, the log-density's float32 rounding has sd "
+                f"{out['float32_rounding_sd']:.2g} near the starting points"
+            )
+    out["text"] = text
+    return out
+
+
 def fit(
     spec: Spec | str | Path,
     data: Data | pd.DataFrame | str | Path,
@@ -165,6 +183,7 @@ def fit(
     sampler: str | None = None,
     target_accept: float | None = None,
     adaptation: str | None = None,
+    precision: str | None = None,
     iterations: int | None = None,
     keep_residuals: bool | int = False,
     log_likelihood: bool = False,
@@ -175,8 +194,10 @@ def fit(
 
     ``spec``: a :class:`Spec` or a TOML path. ``data``: validated :class:`Data`, a DataFrame or
     a CSV/Parquet path (validated against the spec's schema). Settings default to the spec's
-    ``[sampling]`` table; ``sampler`` is 'nutpie' (default), 'pymc' or 'numpyro';
-    ``adaptation`` is nutpie's mass matrix, 'diag' or 'low_rank'. ``method="advi"``:
+    ``[sampling]`` table; ``sampler`` is 'numpyro' (default), 'nutpie' or 'pymc';
+    ``adaptation`` is nutpie's mass matrix, 'diag' or 'low_rank'; ``precision`` is numpyro's,
+    'float64' or 'float32' (then the Hamiltonian's rounding error is recorded and checked by
+    the verdict). ``method="advi"``:
     mean-field ADVI (:mod:`capmodel.fitting.advi`, at most ``iterations`` steps), then
     ``chains x draws`` draws from the approximation; its verdict is 'approximate', never PASS.
 
@@ -222,6 +243,7 @@ def fit(
         spec = load_spec(spec)
     if method == "nuts":
         check_sampler(sampler or spec.sampling.sampler)
+        check_precision(precision, sampler or spec.sampling.sampler)
     data = checked_data(data, spec, say)
     s = spec.sampling
     settings: dict[str, Any] = {
@@ -237,6 +259,7 @@ def fit(
                 "target_accept": target_accept or s.target_accept,
                 "max_treedepth": s.max_treedepth,
                 "adaptation": adaptation or s.adaptation,
+                "precision": precision or s.precision,
             }
         )
     else:
@@ -260,6 +283,7 @@ def fit(
     )
     n_chains, n_draws = settings["chains"], settings["draws"]
     advi_info = None
+    sampled_in: dict[str, Any] = {}
     if method == "nuts":
         say(
             f"sampling with {settings['sampler']}: {n_chains} chains x {n_draws} draws after "
@@ -270,8 +294,9 @@ def fit(
         ).hexdigest()
         run = run_nuts(built.model, progressbar=progressbar, cache_key=key, **settings)
         say(f"compile {run.compile_seconds:.1f} s")
-        say(f"sampling {run.sampling_seconds:.1f} s")
         idata = run.idata
+        sampled_in = precision_used(idata, settings["precision"])
+        say(f"sampling {run.sampling_seconds:.1f} s ({sampled_in.pop('text')})")
         timings = {"compile_seconds": run.compile_seconds, "sampling_seconds": run.sampling_seconds}
     else:
         say(
@@ -376,6 +401,8 @@ def fit(
     }
     if advi_info is not None:
         manifest["advi"] = advi_info
+    else:
+        manifest["precision"] = sampled_in
     result = Fit(idata, spec, json.loads(json.dumps(manifest, default=_plain)))
     result._built.update({"design": design, ("model", False): built})  # shared, not rebuilt
     if log_likelihood:

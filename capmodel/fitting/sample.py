@@ -11,6 +11,8 @@ import pymc as pm
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
+from capmodel.fitting.settings import check_precision
+
 
 @dataclass(frozen=True)
 class SamplerRun:
@@ -46,6 +48,7 @@ def _run_nuts(
     max_treedepth: int,
     progressbar: bool,
     adaptation: str = "diag",
+    precision: str = "float64",
     cache_key: str | None = None,
 ) -> SamplerRun:
     """Sample ``model``; compile and sampling times are measured separately.
@@ -53,7 +56,9 @@ def _run_nuts(
     ``cache_key`` (the spec and data hash) lets a later call in the same process reuse the
     compiled nutpie model instead of compiling it again. ``adaptation`` is nutpie's
     mass-matrix adaptation ('diag' or 'low_rank'); PyMC's and numpyro's NUTS adapt a diagonal one.
+    ``precision`` is numpyro's ('float64' or 'float32'); the others sample in float64.
     """
+    check_precision(precision, sampler)
     cores = min(chains, os.cpu_count() or 1)
     if sampler == "nutpie":
         import nutpie
@@ -95,6 +100,7 @@ def _run_nuts(
             target_accept=target_accept,
             max_treedepth=max_treedepth,
             progressbar=progressbar,
+            precision=precision,
         )
         return SamplerRun(idata, compile_s, sampling_s)
     if sampler != "pymc":

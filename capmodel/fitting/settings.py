@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-SAMPLERS = ("nutpie", "pymc", "numpyro")
+from capmodel.spec.spec import PRECISIONS, SAMPLERS
+
 # the packages each NUTS implementation imports (pymc's own NUTS needs nothing more)
 SAMPLER_PACKAGES: dict[str, tuple[str, ...]] = {
     "nutpie": ("nutpie",),
@@ -58,3 +59,16 @@ def check_settings(settings: dict[str, Any]) -> None:
         ok = isinstance(ta, int | float) and not isinstance(ta, bool) and lo <= ta < hi
         if not ok:
             raise ValueError(f"target_accept must be in [{lo}, {hi}), got {ta!r}")
+
+
+def check_precision(precision: str | None, sampler: str) -> None:
+    """Refuse an unknown precision, or float32 with a sampler that runs in float64 only."""
+    if precision is None:
+        return
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r} is not one of {list(PRECISIONS)}")
+    if precision == "float32" and sampler != "numpyro":
+        raise ValueError(
+            f"precision 'float32' needs the numpyro sampler, not {sampler!r} "
+            "(nutpie and PyMC's NUTS run in float64)"
+        )

@@ -12,6 +12,10 @@ from typing import Any
 from capmodel.xla_devices import reserve_host_devices
 
 CACHE_ENV = "CAPMODEL_CACHE_DIR"
+# programs that compile faster than this are not written to the persistent cache: none, since
+# JAX's default (1 s) and 0.5 s left about 60 small programs of a fit (slicing, casts) to
+# compile again in every process, 2 s of a warm start (docs/benchmarks.md, "Compile once")
+MIN_CACHED_COMPILE_SECONDS = 0.0
 
 
 def cache_dir() -> Path:
@@ -41,7 +45,7 @@ def configure_jax(devices: int | None = None) -> Any:
     try:
         path.mkdir(parents=True, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", str(path))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", MIN_CACHED_COMPILE_SECONDS)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     except OSError as e:  # an unwritable cache only costs compile time
         warnings.warn(f"JAX compilation cache disabled ({path}: {e})", stacklevel=2)

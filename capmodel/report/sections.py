@@ -8,6 +8,7 @@ from capmodel.fitting.diagnostics import (
     BFMI,
     DIVERGENCE_FAIL_SHARE,
     ESS,
+    FLOAT32_ENERGY_WARN,
     RHAT,
     TREEDEPTH_WARN_SHARE,
 )
@@ -103,6 +104,7 @@ def run_section(fit) -> Section:
                     ["target acceptance", str(s.get("target_accept"))],
                     ["maximum tree depth", str(s.get("max_treedepth"))],
                     ["mass-matrix adaptation", str(s.get("adaptation", "–"))],
+                    ["floating-point precision", _precision_text(m.get("precision"))],
                     ["seed", str(s.get("seed"))],
                     *residual_row,
                 ],
@@ -260,6 +262,21 @@ def convergence_section(fit) -> Section:
             f"warn > {100 * TREEDEPTH_WARN_SHARE:g}%",
             status(diag.treedepth_saturation > TREEDEPTH_WARN_SHARE, False),
         ),
+        *(
+            [
+                (
+                    "float32: largest change of the log-density's rounding error between draws",
+                    f"{diag.float32_energy_error:.2g}",
+                    f"warn > {FLOAT32_ENERGY_WARN}",
+                    status(
+                        not diag.float32_energy_error <= FLOAT32_ENERGY_WARN,
+                        False,
+                    ),
+                )
+            ]
+            if diag.float32_energy_error is not None
+            else []
+        ),
     ]
     sec.blocks.append(
         Table(
@@ -414,3 +431,16 @@ def graph_section(fit) -> Section:
         Figure(model_graph(structure_of(fit.spec, waves)), f"Structure of model '{fit.spec.name}'.")
     )
     return sec
+
+
+def _precision_text(p: dict | None) -> str:
+    """'float32 (asked: auto; float32 rounding sd 0.003)'; fits from before the option: float64."""
+    if not p:
+        return "float64"
+    text = str(p.get("used", "float64"))
+    extra = []
+    if p.get("asked") and p.get("asked") != p.get("used"):
+        extra.append(f"asked: {p['asked']}")
+    if "float32_rounding_sd" in p:
+        extra.append(f"float32 rounding sd {p['float32_rounding_sd']:.2g} near the start")
+    return text + (f" ({'; '.join(extra)})" if extra else "")

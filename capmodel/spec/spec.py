@@ -21,6 +21,8 @@ PARAMETERISATIONS = ("auto", "centred", "noncentred")
 RESIDUALS = ("sampled", "integrated")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 ADAPTATIONS = ("diag", "low_rank")
+# floating-point precision of the sampler's programs; float32 is numpyro's only
+PRECISIONS = ("auto", "float64", "float32")
 PANEL_LIKELIHOODS = ("cumulative", "independent")
 
 _TOP = {
@@ -60,6 +62,7 @@ _SECTIONS: dict[str, set[str]] = {
         "seed",
         "max_treedepth",
         "adaptation",
+        "precision",
     },
 }
 
@@ -76,6 +79,7 @@ class Sampling:
     seed: int = 1
     max_treedepth: int = 10
     adaptation: str = "diag"  # nutpie's mass-matrix adaptation
+    precision: str = "auto"  # numpyro: float32 where its rounding is small (docs/models.md)
 
 
 @dataclass(frozen=True)
@@ -481,7 +485,15 @@ def _sampling(d: dict[str, Any]) -> Sampling:
         kw["sampler"] = _choice("sampling.sampler", d["sampler"], SAMPLERS)
     if "adaptation" in d:
         kw["adaptation"] = _choice("sampling.adaptation", d["adaptation"], ADAPTATIONS)
-    return Sampling(**kw)
+    if "precision" in d:
+        kw["precision"] = _choice("sampling.precision", d["precision"], PRECISIONS)
+    out = Sampling(**kw)
+    if out.precision == "float32" and out.sampler != "numpyro":
+        raise SpecError(
+            f"sampling.precision = 'float32' needs sampling.sampler = 'numpyro', "
+            f"not {out.sampler!r} (nutpie and PyMC's NUTS run in float64)"
+        )
+    return out
 
 
 def _keys(where: str, d: dict[str, Any], allowed: set[str]) -> None:

@@ -1,0 +1,58 @@
+"""Compile once: numpyro's sampling program takes the design arrays (and the starting mass
+matrix) as arguments, so another data set of the same shape is served by JAX's persistent
+cache instead of compiling the sampler again (issue 11, item 3)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pymc as pm
+
+from capmodel.fitting.sample import run_nuts
+
+
+def _model(seed: int) -> pm.Model:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(40, 3))
+    y = x @ np.array([0.5, -1.0, 0.2]) + rng.normal(size=40)
+    with pm.Model() as m:
+        xd = pm.Data("x", x)
+        yd = pm.Data("y", y)
+        beta = pm.Normal("beta", 0, 1, shape=3)
+        sigma = pm.HalfNormal("sigma", 1)
+        pm.Normal("obs", xd @ beta, sigma, observed=yd)
+    return m
+
+
+def _misses(caplog, model: pm.Model) -> list[str]:
+    caplog.clear()
+    run_nuts(
+        model,
+        sampler="numpyro",
+        draws=7,
+        tune=9,
+        chains=2,
+        seed=1,
+        target_accept=0.8,
+        max_treedepth=4,
+        progressbar=False,
+    )
+    return [r.getMessage() for r in caplog.records if "CACHE MISS" in r.getMessage()]
+
+
+def test_other_data_of_the_same_shape_reuse_the_compiled_sampler(caplog, monkeypatch):
+    import jax
+
+    from capmodel.model import jax_backend
+
+    default = jax_backend.MIN_CACHED_COMPILE_SECONDS
+    monkeypatch.setattr(jax_backend, "MIN_CACHED_COMPILE_SECONDS", 0.0)  # write every program
+    caplog.set_level(logging.DEBUG, logger="jax._src.compiler")
+    try:
+        _misses(caplog, _model(1))  # compiles (or loads) every program for this shape
+        second = _misses(caplog, _model(2))  # other data of the same shape
+    finally:
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", default)
+    # every program, the sampler (numpyro's chains mapped over the devices) included
+    assert not second, second
