@@ -21,6 +21,7 @@ allows it, float32 (``precision``; docs/models.md, "Precision").
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -121,8 +122,10 @@ def sample_numpyro(
     data = [_cast(a, single) for a in data64]
 
     # float64 off while tracing and running (single precision only): every array of the
-    # programs is then float32, the graph's float64 constants included
-    with jax.enable_x64(not single):
+    # programs is then float32, the graph's float64 constants included (JAX warns about each
+    # 64-bit dtype it narrows: here that is the point, so those warnings are not shown)
+    with jax.enable_x64(not single), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Explicitly requested dtype", UserWarning)
         start = [_cast(x, single) for x in start]
         parallel = chains > 1 and jax.local_device_count() >= chains
         scales = [
@@ -230,7 +233,8 @@ def _float32_rounding_sd(jax: Any, logp: Any, point: list, data: list, seed: int
         for _ in range(ROUNDING_POINTS)
     ]
     u64 = np.array([float(logp(*[jnp.asarray(x) for x in p], *data)) for p in points])
-    with jax.enable_x64(False):
+    with jax.enable_x64(False), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Explicitly requested dtype", UserWarning)
         d32 = [jnp.asarray(_cast(a, True)) for a in data]
         u32 = np.array(
             [float(logp(*[jnp.asarray(_cast(x, True)) for x in p], *d32)) for p in points]
