@@ -8,8 +8,11 @@ import logging
 
 import numpy as np
 import pymc as pm
+import pytest
 
 from capmodel.fitting.sample import run_nuts
+
+pytestmark = pytest.mark.slow  # runs NUTS
 
 
 def _model(seed: int) -> pm.Model:
@@ -56,3 +59,25 @@ def test_other_data_of_the_same_shape_reuse_the_compiled_sampler(caplog, monkeyp
         jax.config.update("jax_persistent_cache_min_compile_time_secs", default)
     # every program, the sampler (numpyro's chains mapped over the devices) included
     assert not second, second
+
+
+def test_more_chains_than_devices_and_one_chain_sample():
+    """Three chains on two XLA devices run one after the other (lax.map over the chains, the
+    data still an argument); one chain runs alone. Each chain has its own draws."""
+    for chains in (1, 3):
+        run = run_nuts(
+            _model(3),
+            sampler="numpyro",
+            draws=15,
+            tune=15,
+            chains=chains,
+            seed=2,
+            target_accept=0.8,
+            max_treedepth=4,
+            progressbar=False,
+        )
+        beta = run.idata["posterior"]["beta"]
+        assert dict(beta.sizes) == {"chain": chains, "draw": 15, "beta_dim_0": 3}
+        assert np.isfinite(beta.values).all()
+        if chains > 1:
+            assert not np.array_equal(beta.values[0], beta.values[1])

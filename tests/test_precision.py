@@ -61,6 +61,7 @@ def test_cli_refuses_unknown_precision(tmp_path, capsys):
     assert "float16" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # starts JAX
 def test_auto_measures_the_rounding_that_grows_with_the_data():
     """The rounding sd of a sum of n terms in float32: small for a survey, past the auto
     threshold for a data set a few hundred times larger."""
