@@ -691,13 +691,15 @@ replicate, on a LocalCluster of --workers processes or on the scheduler at --sch
 
 Writes into OUT: study.json (settings), replicates/rNNNNN.json (one per replicate, as it
 arrives; a failed replicate is recorded with its error), then summary.json, summary.csv (per
-estimand: the ECDF test against the simultaneous 99% band), replicates.csv, ranks.csv and
-the page sbc.html. Rerunning the same command resumes: recorded replicates are not run again
-(--reps may grow). An OUT holding a study with other settings, or a non-empty folder that is
-no study, is refused unless --overwrite (the old study is then deleted first).
+estimand: the ECDF test against the simultaneous 99% band, its exact p-value and Holm's
+adjustment over the estimands), replicates.csv, ranks.csv and the page sbc.html.
+Rerunning the same command resumes: recorded replicates are not run again (--reps may grow).
+An OUT holding a study with other settings, or a non-empty folder that is no study, is
+refused unless --overwrite (the old study is then deleted first).
 
-Exit status: 0 every estimand within its band, 3 some estimand leaves it or the study is
-incomplete, 1 an error, 130 interrupted (rerun to resume).
+Exit status: 0 no estimand fails at the family-wise 1% level (Holm-adjusted p-values of
+the band's test), 3 some estimand fails or the study is incomplete, 1 an error,
+130 interrupted (rerun to resume).
 Python: capmodel.sbc(spec, data, reps=..., out=...).
 """
 
@@ -768,11 +770,15 @@ def _sbc(args: argparse.Namespace) -> int:
     s = result.summary
     print(
         f"{s.finished} of {s.reps} replicates finished ({len(result.run.skipped)} from an "
-        f"earlier run), {s.failed} failed; {len(s.failing)} of {len(s.estimands)} estimands "
-        f"leave the {100 * s.prob:g}% band: {s.verdict.upper()}"
+        f"earlier run), {s.failed} failed; {len(s.outside_band)} of {len(s.estimands)} "
+        f"estimands leave their own {100 * s.prob:g}% band (about {s.expected_outside:.1f} "
+        f"by chance), {len(s.failing)} fail at the family-wise {100 * (1 - s.prob):g}% "
+        f"level (Holm): {s.verdict.upper()}"
     )
     for name in s.failing:
         print(f"  fails: {name}")
+    for name in sorted(set(s.outside_band) - set(s.failing)):
+        print(f"  outside its band (not failing): {name}")
     print(f"page written to {result.page}")
     return 0 if s.verdict == "pass" else 3
 

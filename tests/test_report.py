@@ -540,3 +540,42 @@ def test_report_and_verdict_show_arviz_numbers(small_fit):
     if not any("person" in post[v].dims for v in post.data_vars):
         assert d.min_ess_tail == pytest.approx(table["ess_tail"].min(), rel=1e-12)
         assert d.max_rhat == pytest.approx(table["rhat"].max(), rel=1e-12)
+
+
+def test_report_links_sbc_studies_of_its_spec_beside_it(small_fit, tmp_path):
+    """An SBC study of the same spec in a folder beside the fit's (as `capmodel sbc SPEC --out
+    FITS/sbc` writes it) is linked from the convergence section with its verdict; a study of
+    another spec, a folder without a page, and a grid are not; names are escaped."""
+    import json
+
+    from capmodel.report.calibration import sbc_studies
+
+    fits = tmp_path / "fits"
+    name = small_fit.spec.name
+
+    def study(folder: str, settings: dict, summary: dict | None, page: bool = True) -> None:
+        d = fits / folder
+        d.mkdir(parents=True)
+        (d / "study.json").write_text(json.dumps(settings))
+        if summary is not None:
+            (d / "summary.json").write_text(json.dumps(summary))
+        if page:
+            (d / "sbc.html").write_text("<html></html>")
+
+    summary = {"verdict": "pass", "finished": 200, "reps": 200, "estimands": 535}
+    summary |= {"estimands_failing": [], "family_wise_level": 0.01}
+    study("sbc<1>", {"kind": "sbc", "spec_name": name}, summary)
+    study("sbc-other", {"kind": "sbc", "spec_name": name + "x"}, summary)
+    study("sbc-no-page", {"kind": "sbc", "spec_name": name}, summary, page=False)
+    study("grid", {"kind": "grid", "spec_name": name}, None)
+    study("sbc-running", {"kind": "sbc", "spec_name": name}, None)
+    links = sbc_studies(fits / "fit" / "report.html", name)
+    assert [(x.name, x.href) for x in links] == [
+        ("sbc-running", "../sbc-running/sbc.html"),
+        ("sbc<1>", "../sbc<1>/sbc.html"),
+    ]
+    out = report(small_fit, fits / "fit", include=("convergence",))
+    conv = _section(out.read_text(encoding="utf-8"), "convergence")
+    assert 'href="../sbc&lt;1&gt;/sbc.html"' in conv and "sbc<1>" not in conv
+    assert "verdict PASS: 200 of 200 replicates finished, 0 of 535 estimands failing" in conv
+    assert "sbc-running</a> (no summary yet)" in conv and "sbc-other" not in conv

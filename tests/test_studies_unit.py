@@ -13,7 +13,14 @@ import xarray as xr
 from studies_tiny import write_tiny
 
 from capmodel.cli import main
-from capmodel.studies.ecdf import ecdf, pit_values, simultaneous_band, uniformity
+from capmodel.studies.ecdf import (
+    ecdf,
+    holm,
+    p_values,
+    pit_values,
+    simultaneous_band,
+    uniformity,
+)
 from capmodel.studies.replicate import choose_thin, flatten, ranks, replicate_seeds
 from capmodel.studies.sbc_page import write_sbc_page
 from capmodel.studies.sbc_summary import summarise
@@ -51,6 +58,70 @@ def test_uniformity_fails_overconfident_and_biased_ranks():
     # PIT values of discrete ranks uniform on 0..L are uniform on (0, 1)
     r = rng.integers(0, 11, size=200)
     assert uniformity(pit_values(r, np.full(200, 10), rng)).passes
+
+
+def test_exact_p_values_match_simulation_and_the_band():
+    """The exact p-value of the band's statistic equals its simulated null distribution, a
+    sample outside the simulated 99% band has p below about 0.01, and for uniform samples
+    the p-values are uniform."""
+    from capmodel.studies.ecdf import _inside_probability, _statistic, eval_points
+
+    n = 40
+    rng = np.random.default_rng(21)
+    null = np.array([_statistic(rng.uniform(size=n), n) for _ in range(4000)])
+    for q in (0.01, 0.05, 0.25, 0.5):
+        t = np.quantile(null, q)
+        exact = 1 - _inside_probability(n, n, np.array([t]))[0]
+        simulated = float((null <= t).mean())
+        assert abs(exact - simulated) <= 4 * np.sqrt(simulated * (1 - simulated) / null.size)
+    band = simultaneous_band(n, 0.99)
+    assert np.array_equal(band.z, eval_points(n))
+    samples = [rng.uniform(size=n) for _ in range(600)]
+    p = p_values(samples)
+    assert 0.4 < np.median(p) < 0.6 and np.mean(p < 0.1) == pytest.approx(0.1, abs=0.04)
+    outside = np.array([not uniformity(x).passes for x in samples])
+    assert (p[outside] < 0.02).all() and (p[~outside] > 0.005).all()
+    assert p_values([rng.uniform(size=n) ** 2])[0] < 1e-6  # far from uniform
+
+
+def test_holm_adjustment():
+    adjusted = holm(np.array([0.01, 0.04, 0.03, np.nan, 0.5]))
+    assert adjusted[:3].tolist() == pytest.approx([0.04, 0.09, 0.09])
+    assert np.isnan(adjusted[3]) and adjusted[4] == pytest.approx(0.5)
+    assert holm(np.array([0.001] * 2000)).min() == 1.0
+
+
+def test_many_calibrated_estimands_pass_at_the_family_wise_level():
+    """Some of 300 calibrated estimands leave their own 99% band by chance; the study passes
+    (Holm over the estimands); one overconfident estimand among them fails it."""
+    rng = np.random.default_rng(4)
+    names = [f"b[{i}]" for i in range(300)] + ["narrow"]
+    records = {}
+    for r in range(100):
+        rk = [int(x) for x in rng.integers(0, 51, size=300)]
+        rk.append(int(rng.choice([0, 1, 49, 50])))  # truth in the tails: overconfident
+        records[f"r{r:05d}"] = {
+            "replicate": r,
+            "seeds": replicate_seeds(2, r),
+            "status": "ok",
+            "L": 50,
+            "estimands": names,
+            "kinds": ["parameter"] * len(names),
+            "ranks": rk,
+            "truth": [0.0] * len(names),
+            "mean": [0.0] * len(names),
+        }
+    s = summarise(records, 100, {})
+    assert s.failing == ["narrow"] and s.verdict == "fail"
+    assert "narrow" in s.outside_band and s.expected_outside == pytest.approx(3.01)
+    calibrated = {
+        k: {**v, "estimands": names[:-1], "kinds": v["kinds"][:-1], "ranks": v["ranks"][:-1]}
+        for k, v in records.items()
+    }
+    s = summarise(calibrated, 100, {})
+    assert s.verdict == "pass" and not s.failing
+    e = s.estimands.set_index("estimand")
+    assert (e["holm_p_value"] >= e["p_value"]).all() and e["p_value"].between(0, 1).all()
 
 
 def test_ranks_thinning_and_seeds():
@@ -142,7 +213,8 @@ def test_summary_and_page_say_what_failed_and_escape_it(tmp_path):
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "tiny<b>" not in page and "tiny&lt;b&gt;" in page
     assert 'href="../fit-of-tiny/report.html"' in page
-    assert "leave the 99% band" in page and page.count("<svg") >= 4
+    assert "fail at the family-wise 1% level" in page and "Holm p" in page
+    assert page.count("<svg") >= 4
 
 
 def test_study_folder_resumes_the_same_study_and_refuses_others(tmp_path):

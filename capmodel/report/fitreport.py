@@ -12,6 +12,7 @@ from capmodel import intervals
 from capmodel.fitting.diagnostics import APPROXIMATE_TEXT
 from capmodel.report import checks, effects, posterior, sections
 from capmodel.report.blocks import Page, Section
+from capmodel.report.calibration import StudyLink, sbc_studies
 from capmodel.report.html import write
 
 SECTIONS: tuple[str, ...] = (
@@ -37,11 +38,13 @@ def build_page(
     reference: str | None = "auto",
     include: Sequence[str] = SECTIONS,
     source: str | None = None,
+    calibration: Sequence[StudyLink] = (),
 ) -> Page:
     """The report of ``fit`` as a :class:`Page`. ``ppc_draws``: posterior draws replicated
     (once) for the predictive checks and the published figures; ``effect_draws``: posterior
     draws the causal effects are computed from; ``reference``: table of published figures
-    ('auto', None or a name); ``include``: the section ids to build."""
+    ('auto', None or a name); ``include``: the section ids to build; ``calibration``: SBC
+    studies of the spec, linked from the convergence section."""
     unknown = sorted(set(include) - set(SECTIONS))
     if unknown:
         raise ValueError(f"unknown report sections {unknown}; known: {list(SECTIONS)}")
@@ -74,6 +77,8 @@ def build_page(
         if "effects" in include:
             order.append("effects")  # last: its numbers are ready by then
         done = {s: builders[s]() for s in order}
+    if "convergence" in done:
+        done["convergence"].blocks.extend(link.block() for link in calibration)
     built = [done[s] for s in SECTIONS if s in done]
     m, diag = fit.manifest, fit.diagnostics
     s = m["settings"]
@@ -117,10 +122,12 @@ def build_page(
 def report(fit, path: str | Path, **kw) -> Path:
     """Write the report of ``fit`` to ``path`` (a ``.html`` file, or a directory that then
     receives ``report.html``), atomically; returns the file path. ``kw``: see
-    :func:`build_page`."""
+    :func:`build_page`. SBC studies of the fit's spec in folders beside the report's folder
+    are linked (capmodel.report.calibration)."""
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         path = path / REPORT_NAME
+    kw.setdefault("calibration", sbc_studies(path, fit.spec.name))
     return write(build_page(fit, **kw), path)
 
 

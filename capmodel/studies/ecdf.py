@@ -10,16 +10,23 @@ goodness-of-fit evaluation and multiple sample comparison", Statistics and Compu
 covers the whole ECDF of N uniform values with probability ``prob``. The band is ArviZ's
 computation (``arviz_stats.ecdf_utils``: simulated adjustment of the pointwise binomial
 band), evaluated here at any grid.
+
+With many estimands, some leave their own band by chance alone (about one in a hundred at
+99%). :func:`p_values` gives each ECDF test its exact p-value (the probability, for uniform
+ranks, of an ECDF at least as far from the uniform CDF by the band's own statistic), so that
+a study can be judged at a family-wise level (:func:`holm`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 BAND_PROB = 0.99
+MAX_GRID = 200  # grid points of the test: N - 1 up to N = 200, then 199
 N_SIMULATIONS = 5000  # simulated uniform samples behind the band's adjustment
 BAND_SEED = 20220301  # the band is a fixed function of (N, K, prob): same band every run
 
@@ -38,9 +45,14 @@ class Band:
     pointwise_prob: float
 
 
+def grid_size(n: int, k: int | None = None) -> int:
+    """K of the grid: ``k`` when given, else ``n`` up to :data:`MAX_GRID` (at least 2)."""
+    return max(2, int(k if k is not None else min(n, MAX_GRID)))
+
+
 def eval_points(n: int, k: int | None = None) -> np.ndarray:
-    """The grid z_k = k / K, k = 1..K-1 (K = ``k``, default ``n``, at least 2)."""
-    k = max(2, int(k if k is not None else n))
+    """The grid z_k = k / K, k = 1..K-1 (K = :func:`grid_size`)."""
+    k = grid_size(n, k)
     return np.arange(1, k) / k
 
 
@@ -74,7 +86,7 @@ def simultaneous_band(
         raise ValueError(f"a band needs at least one value, got n = {n}")
     if not 0 < prob < 1:
         raise ValueError(f"prob must be in (0, 1), got {prob}")
-    return _band(int(n), max(2, int(k if k is not None else n)), float(prob), n_simulations, seed)
+    return _band(int(n), grid_size(n, k), float(prob), n_simulations, seed)
 
 
 def pit_values(ranks: np.ndarray, n_draws: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -112,3 +124,84 @@ def uniformity(pit: np.ndarray, prob: float = BAND_PROB, k: int | None = None) -
     f = ecdf(u, band.z)
     outside = int(((f < band.lower - 1e-12) | (f > band.upper + 1e-12)).sum())
     return Uniformity(u.size, band.z, f - band.z, band.lower - band.z, band.upper - band.z, outside)
+
+
+@lru_cache(maxsize=16)
+def _pointwise_tails(n: int, k: int) -> np.ndarray:
+    """2 min(P(C <= c), P(C >= c)), capped at 1, for C ~ Binomial(n, z) at every grid point z
+    (rows) and count c = 0..n (columns): the band's pointwise statistic."""
+    from scipy.special import bdtr
+
+    z = eval_points(n, k)[:, None]
+    c = np.arange(n + 1)[None, :]
+    lower = bdtr(c, n, z)
+    upper = np.where(c > 0, 1.0 - bdtr(np.maximum(c - 1, 0), n, z), 1.0)
+    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+
+
+def _statistic(values: np.ndarray, k: int) -> float:
+    """The smallest pointwise tail probability of the ECDF of ``values`` over the grid."""
+    n = values.size
+    z = eval_points(n, k)
+    counts = np.searchsorted(np.sort(values), z, side="right")
+    return float(_pointwise_tails(n, k)[np.arange(z.size), counts].min())
+
+
+def _inside_probability(n: int, k: int, thresholds: np.ndarray) -> np.ndarray:
+    """P(every pointwise tail probability > t) for n U(0, 1) values, for each t of
+    ``thresholds``: exact, by carrying the distribution of the count below each grid point
+    to the next (the counts in successive cells are multinomial)."""
+    from scipy.stats import binom
+
+    tails = _pointwise_tails(n, k)
+    z = eval_points(n, k)
+    counts = np.arange(n + 1)
+    state = np.zeros((thresholds.size, n + 1))
+    state[:, 0] = 1.0
+    previous = 0.0
+    for j, zj in enumerate(z):
+        # P(count moves from i to c) = P(c - i of the n - i values left fall in the next cell)
+        step = binom.pmf(
+            counts[None, :] - counts[:, None],
+            (n - counts)[:, None],
+            (zj - previous) / (1.0 - previous),
+        )
+        state = (state @ step) * (tails[j][None, :] > thresholds[:, None])
+        previous = zj
+    return state.sum(axis=1)
+
+
+def p_values(samples: Sequence[np.ndarray], k: int | None = None) -> np.ndarray:
+    """The exact p-value of the ECDF test of each sample of PIT values: the probability, for
+    as many U(0, 1) values, that the smallest pointwise two-sided binomial tail probability of
+    the ECDF over the grid (the statistic whose quantile sets the simultaneous band) is as
+    small as the sample's. A sample outside its ``prob`` band has p below about 1 - prob."""
+    out = np.full(len(samples), np.nan)
+    by_size: dict[int, list[int]] = {}
+    clean = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in samples]
+    for i, v in enumerate(clean):
+        if v.size:
+            by_size.setdefault(v.size, []).append(i)
+    for n, idx in by_size.items():
+        kk = grid_size(n, k)
+        t = np.array([_statistic(clean[i], kk) for i in idx])
+        out[idx] = np.clip(1.0 - _inside_probability(n, kk, t), 0.0, 1.0)
+    return out
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's adjusted p-values: an estimand fails at family-wise level alpha when its
+    adjusted p is below alpha (the chance that any calibrated estimand fails is then at most
+    alpha, whatever the dependence between them)."""
+    p = np.asarray(p, dtype=float)
+    finite = np.isfinite(p)
+    out = np.full(p.shape, np.nan)
+    q = p[finite]
+    if not q.size:
+        return out
+    order = np.argsort(q)
+    adjusted = np.minimum(1.0, np.maximum.accumulate(q[order] * (q.size - np.arange(q.size))))
+    back = np.empty_like(adjusted)
+    back[order] = adjusted
+    out[finite] = back
+    return out

@@ -1,6 +1,13 @@
 """The SBC study's results from its replicate records: per-replicate table, ranks, and per
-estimand the ECDF-difference test against the simultaneous band (capmodel.studies.ecdf) and
-the rank histogram; written as CSV and JSON, atomically."""
+estimand the ECDF-difference test against the simultaneous band (capmodel.studies.ecdf), its
+exact p-value and Holm's adjustment over the estimands, and the rank histogram; written as CSV
+and JSON, atomically.
+
+Two levels: an estimand is *outside its band* when its ECDF leaves its own simultaneous
+``prob`` band (about 1 - prob of calibrated estimands are, by chance), and *fails* when its
+Holm-adjusted p-value is below 1 - prob: the study then fails at the family-wise level
+1 - prob, i.e. a calibrated model fails with probability at most 1 - prob however many
+estimands it has."""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from capmodel.atomic import atomic_write_text
-from capmodel.studies.ecdf import BAND_PROB, Uniformity, pit_values, uniformity
+from capmodel.studies.ecdf import BAND_PROB, Uniformity, holm, p_values, pit_values, uniformity
 from capmodel.studies.fanout import OK, json_safe
 
 RHAT_FAIL = 1.05  # capmodel.fitting.diagnostics.RHAT's failing threshold
@@ -54,7 +61,7 @@ class SBCSummary:
     settings: dict[str, Any]
     replicates: pd.DataFrame  # one row per recorded replicate (REPLICATE_COLUMNS)
     ranks: pd.DataFrame  # one row per (replicate, estimand): rank, L, pit, truth, mean
-    estimands: pd.DataFrame  # one row per estimand: kind, n, verdict, outside, max |diff|
+    estimands: pd.DataFrame  # one row per estimand: kind, n, verdict, outside, p, Holm p
     tests: dict[str, Uniformity] = field(default_factory=dict)
     histograms: dict[str, Histogram] = field(default_factory=dict)
     prob: float = BAND_PROB
@@ -89,16 +96,30 @@ class SBCSummary:
 
     @property
     def failing(self) -> list[str]:
-        """The estimands whose ECDF leaves the band."""
+        """The estimands that fail at the family-wise level 1 - prob (Holm-adjusted p-value
+        below it)."""
         if not len(self.estimands):
             return []
         return list(self.estimands.loc[self.estimands["verdict"] == "fail", "estimand"])
 
     @property
+    def outside_band(self) -> list[str]:
+        """The estimands whose ECDF leaves their own ``prob`` band (failing or not)."""
+        if not len(self.estimands):
+            return []
+        return list(self.estimands.loc[self.estimands["points_outside_band"] > 0, "estimand"])
+
+    @property
+    def expected_outside(self) -> float:
+        """How many estimands leave their own band by chance alone when all are calibrated
+        (at most; the band is simultaneous at ``prob`` for each)."""
+        return float(len(self.estimands) * (1 - self.prob))
+
+    @property
     def verdict(self) -> str:
-        """'fail' (an estimand leaves its band), 'incomplete' (replicates not run yet or
-        failed, or none finished: the ranks cover only the replicates that could be fitted)
-        or 'pass'."""
+        """'fail' (an estimand fails at the family-wise level), 'incomplete' (replicates
+        not run yet or failed, or none finished: the ranks cover only the replicates that
+        could be fitted) or 'pass'."""
         if self.failing:
             return "fail"
         if self.missing or self.failed or not self.finished:
@@ -114,11 +135,14 @@ class SBCSummary:
                 "failed": self.failed,
                 "missing": self.missing,
                 "band_prob": self.prob,
+                "family_wise_level": 1 - self.prob,
                 "share_divergent": self.share("divergent"),
                 "share_verdict_fail": self.share("verdict_fail"),
                 "share_rhat_above_1.05": self.share("rhat"),
                 "estimands": len(self.estimands),
                 "estimands_failing": self.failing,
+                "estimands_outside_band": self.outside_band,
+                "expected_outside_band_by_chance": self.expected_outside,
                 "settings": self.settings,
             }
         )
@@ -195,7 +219,10 @@ def summarise(
     tests: dict[str, Uniformity] = {}
     hists: dict[str, Histogram] = {}
     est_rows = []
-    for name, g in ranks.groupby("estimand", sort=False):
+    groups = list(ranks.groupby("estimand", sort=False))
+    p = p_values([g["pit"].to_numpy(float) for _, g in groups])
+    p_holm = holm(p)
+    for (name, g), p_one, p_adj in zip(groups, p, p_holm, strict=True):
         pit = g["pit"].to_numpy(float)
         u = uniformity(pit, prob)
         tests[str(name)] = u
@@ -205,9 +232,11 @@ def summarise(
                 "estimand": name,
                 "kind": g["kind"].iloc[0],
                 "n": u.n,
-                "verdict": "pass" if u.passes else "fail",
+                "verdict": "fail" if p_adj < 1 - prob else "pass",
                 "points_outside_band": u.outside,
                 "max_abs_ecdf_difference": u.max_abs_difference,
+                "p_value": float(p_one),
+                "holm_p_value": float(p_adj),
                 "mean_pit": float(pit.mean()),
                 "median_L": float(g["L"].median()),
             }
@@ -221,6 +250,8 @@ def summarise(
             "verdict",
             "points_outside_band",
             "max_abs_ecdf_difference",
+            "p_value",
+            "holm_p_value",
             "mean_pit",
             "median_L",
         ],
