@@ -7,9 +7,12 @@ U(0, 1) when the ranks are uniform. The ECDF of N such values is compared with t
 at the points z_k = k / K, k = 1..K-1, and the **simultaneous** band of Säilynoja, Bürkner
 and Vehtari (2022, "Graphical test for discrete uniformity and its applications in
 goodness-of-fit evaluation and multiple sample comparison", Statistics and Computing 32:32)
-covers the whole ECDF of N uniform values with probability ``prob``. The band is ArviZ's
-computation (``arviz_stats.ecdf_utils``: simulated adjustment of the pointwise binomial
-band), evaluated here at any grid.
+covers the whole ECDF of N uniform values with probability ``prob``: the pointwise binomial
+band at the level that makes it simultaneous. That level is computed exactly here (the
+counts of values below successive grid points are carried from point to point, the counts in
+successive cells being multinomial), not by simulation as in ArviZ's
+``arviz_stats.ecdf_utils.simulate_confidence_bands``, whose band is wrong for small N (at
+N = 2 it is [0, 0.5] at z = 0.5, where an ECDF of 1 has probability 0.25).
 
 With many estimands, some leave their own band by chance alone (about one in a hundred at
 99%). :func:`p_values` gives each ECDF test its exact p-value (the probability, for uniform
@@ -27,8 +30,7 @@ import numpy as np
 
 BAND_PROB = 0.99
 MAX_GRID = 200  # grid points of the test: N - 1 up to N = 200, then 199
-N_SIMULATIONS = 5000  # simulated uniform samples behind the band's adjustment
-BAND_SEED = 20220301  # the band is a fixed function of (N, K, prob): same band every run
+SEARCH_BATCH = 64  # thresholds evaluated together while searching the band's level
 
 
 @dataclass(frozen=True)
@@ -63,30 +65,26 @@ def ecdf(values: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _band(n: int, k: int, prob: float, n_simulations: int, seed: int) -> Band:
-    from arviz_stats.ecdf_utils import get_pointwise_confidence_band, simulate_confidence_bands
-
+def _band(n: int, k: int, prob: float) -> Band:
     z = eval_points(n, k)
-    rng = np.random.default_rng(seed)
-    gamma = float(simulate_confidence_bands(n, 1, z, prob, n_simulations, rng))
-    lower, upper = get_pointwise_confidence_band(gamma, n, z)
-    return Band(n, z, np.asarray(lower, float), np.asarray(upper, float), prob, gamma)
+    critical = _critical_tail(n, k, 1.0 - prob)
+    allowed = _pointwise_tails(n, k) > critical
+    lower = np.argmax(allowed, axis=1) / n
+    upper = (n - np.argmax(allowed[:, ::-1], axis=1)) / n
+    return Band(n, z, lower, upper, prob, 1.0 - critical)
 
 
-def simultaneous_band(
-    n: int,
-    prob: float = BAND_PROB,
-    k: int | None = None,
-    n_simulations: int = N_SIMULATIONS,
-    seed: int = BAND_SEED,
-) -> Band:
+def simultaneous_band(n: int, prob: float = BAND_PROB, k: int | None = None) -> Band:
     """The ``prob`` simultaneous band of the ECDF of ``n`` U(0, 1) values at ``k`` - 1
-    evenly spaced points (default ``k = n``), as Säilynoja et al. (2022) compute it."""
+    evenly spaced points (default :func:`grid_size`), as Säilynoja et al. (2022) define it:
+    the counts whose pointwise two-sided binomial tail probability exceeds the largest
+    threshold that the smallest of them falls below with probability at most 1 - ``prob``
+    (exact; a discrete ECDF stays inside with probability ``prob`` or a little more)."""
     if n < 1:
         raise ValueError(f"a band needs at least one value, got n = {n}")
     if not 0 < prob < 1:
         raise ValueError(f"prob must be in (0, 1), got {prob}")
-    return _band(int(n), grid_size(n, k), float(prob), n_simulations, seed)
+    return _band(int(n), grid_size(n, k), float(prob))
 
 
 def pit_values(ranks: np.ndarray, n_draws: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -147,28 +145,56 @@ def _statistic(values: np.ndarray, k: int) -> float:
     return float(_pointwise_tails(n, k)[np.arange(z.size), counts].min())
 
 
-def _inside_probability(n: int, k: int, thresholds: np.ndarray) -> np.ndarray:
-    """P(every pointwise tail probability > t) for n U(0, 1) values, for each t of
-    ``thresholds``: exact, by carrying the distribution of the count below each grid point
-    to the next (the counts in successive cells are multinomial)."""
+def _steps(n: int, k: int):
+    """Per grid point, the matrix P(count below it = c | count below the previous one = i):
+    c - i of the n - i values left fall in the cell between them (binomial)."""
     from scipy.stats import binom
 
-    tails = _pointwise_tails(n, k)
-    z = eval_points(n, k)
     counts = np.arange(n + 1)
-    state = np.zeros((thresholds.size, n + 1))
-    state[:, 0] = 1.0
     previous = 0.0
-    for j, zj in enumerate(z):
-        # P(count moves from i to c) = P(c - i of the n - i values left fall in the next cell)
-        step = binom.pmf(
+    for zj in eval_points(n, k):
+        yield binom.pmf(
             counts[None, :] - counts[:, None],
             (n - counts)[:, None],
             (zj - previous) / (1.0 - previous),
         )
-        state = (state @ step) * (tails[j][None, :] > thresholds[:, None])
         previous = zj
+
+
+@lru_cache(maxsize=4)
+def _cached_steps(n: int, k: int) -> tuple[np.ndarray, ...]:
+    return tuple(_steps(n, k))
+
+
+def _inside_probability(n: int, k: int, thresholds: np.ndarray) -> np.ndarray:
+    """P(every pointwise tail probability > t) for n U(0, 1) values, for each t of
+    ``thresholds``: exact, by carrying the distribution of the count below each grid point
+    to the next."""
+    tails = _pointwise_tails(n, k)
+    thresholds = np.asarray(thresholds, dtype=float)
+    state = np.zeros((thresholds.size, n + 1))
+    state[:, 0] = 1.0
+    small = (n + 1) ** 2 * (k - 1) * 8 <= 2**27  # keep the matrices when under 128 MiB
+    for j, step in enumerate(_cached_steps(n, k) if small else _steps(n, k)):
+        state = (state @ step) * (tails[j][None, :] > thresholds[:, None])
     return state.sum(axis=1)
+
+
+@lru_cache(maxsize=64)
+def _critical_tail(n: int, k: int, alpha: float) -> float:
+    """The largest pointwise tail probability t such that P(smallest tail <= t) <= alpha
+    for uniform values (0 when even the smallest possible one is more likely)."""
+    candidates = np.unique(_pointwise_tails(n, k))
+    lo, hi = -1, candidates.size  # P(T <= candidates[lo]) <= alpha < P(T <= candidates[hi])
+    while hi - lo > 1:
+        index = np.linspace(lo + 1, hi - 1, min(SEARCH_BATCH, hi - lo - 1)).round()
+        index = np.unique(index.astype(np.int64))
+        beyond = 1.0 - _inside_probability(n, k, candidates[index]) > alpha
+        if (~beyond).any():
+            lo = max(lo, int(index[~beyond].max()))
+        if beyond.any():
+            hi = min(hi, int(index[beyond].min()))
+    return float(candidates[lo]) if lo >= 0 else 0.0
 
 
 def p_values(samples: Sequence[np.ndarray], k: int | None = None) -> np.ndarray:

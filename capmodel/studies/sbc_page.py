@@ -372,8 +372,8 @@ def sbc_page(s: SBCSummary, out: Path | None = None, seconds: float | None = Non
                 "NIE on any realisation, residual integrated over N(0, 1)) are computed at the "
                 "true parameters and at each kept draw.",
                 f"Test: the ECDF of (rank + U(0, 1)) / (L + 1) against the simultaneous {pct} "
-                "band at N - 1 points, at most 199 (ArviZ's arviz_stats.ecdf_utils "
-                "computation). Its statistic, the smallest pointwise two-sided binomial tail "
+                "band at N - 1 points, at most 199 (Säilynoja et al. 2022, the level "
+                "computed exactly). Its statistic, the smallest pointwise two-sided binomial tail "
                 "probability of the ECDF, has an exact p-value (the distribution of the "
                 "counts below successive grid points, carried from point to point); Holm's "
                 "method adjusts the p-values for the number of estimands, and the study "
