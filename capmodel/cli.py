@@ -387,6 +387,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from capmodel import __version__
+    from capmodel.spec.spec import PRECISIONS
 
     parser = argparse.ArgumentParser(
         prog="capmodel",
@@ -478,9 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--precision",
-        choices=["float64", "float32"],
+        choices=list(PRECISIONS),
         default=None,
-        help="numpyro's floating-point precision (default: the spec's)",
+        help="numpyro's floating-point precision: auto (float32 where its rounding is small), "
+        "float64 or float32 (default: the spec's)",
     )
     p.add_argument(
         "--method",

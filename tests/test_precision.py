@@ -59,6 +59,24 @@ def test_cli_refuses_unknown_precision(tmp_path, capsys):
         )
     assert e.value.code == 2
     assert "float16" in capsys.readouterr().err
+    # every precision the spec takes, auto included (docs/cli.md), parses
+    from capmodel.cli import build_parser
+    from capmodel.spec.spec import PRECISIONS
+
+    for precision in PRECISIONS:
+        args = build_parser().parse_args(
+            [
+                "fit",
+                "models/capability.toml",
+                "--data",
+                "x.csv",
+                "--out",
+                "o",
+                "--precision",
+                precision,
+            ]
+        )
+        assert args.precision == precision
 
 
 @pytest.mark.slow  # starts JAX

@@ -569,6 +569,9 @@ def test_report_links_sbc_studies_of_its_spec_beside_it(small_fit, tmp_path):
     study("sbc-no-page", {"kind": "sbc", "spec_name": name}, summary, page=False)
     study("grid", {"kind": "grid", "spec_name": name}, None)
     study("sbc-running", {"kind": "sbc", "spec_name": name}, None)
+    (fits / "sbc-running" / "summary.json").write_text("{half written")  # read as no summary
+    study("broken", {}, None)
+    (fits / "broken" / "study.json").write_text("not json")  # not a study: ignored
     links = sbc_studies(fits / "fit" / "report.html", name)
     assert [(x.name, x.href) for x in links] == [
         ("sbc-running", "../sbc-running/sbc.html"),

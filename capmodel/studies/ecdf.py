@@ -201,7 +201,7 @@ def p_values(samples: Sequence[np.ndarray], k: int | None = None) -> np.ndarray:
     """The exact p-value of the ECDF test of each sample of PIT values: the probability, for
     as many U(0, 1) values, that the smallest pointwise two-sided binomial tail probability of
     the ECDF over the grid (the statistic whose quantile sets the simultaneous band) is as
-    small as the sample's. A sample outside its ``prob`` band has p below about 1 - prob."""
+    small as the sample's. A sample is outside its ``prob`` band exactly when p <= 1 - prob."""
     out = np.full(len(samples), np.nan)
     by_size: dict[int, list[int]] = {}
     clean = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in samples]
