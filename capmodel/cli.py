@@ -507,7 +507,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also save log_likelihood and posterior_predictive (for az.loo, az.plot_ppc)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no sampling progress (numpyro: lines on stderr; nutpie, pymc: bars)",
+    )
     p.set_defaults(run=_fit)
 
     p = sub.add_parser(

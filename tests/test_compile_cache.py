@@ -28,7 +28,7 @@ def _model(seed: int) -> pm.Model:
     return m
 
 
-def _misses(caplog, model: pm.Model) -> list[str]:
+def _misses(caplog, model: pm.Model, progressbar: bool = False) -> list[str]:
     caplog.clear()
     run_nuts(
         model,
@@ -39,12 +39,14 @@ def _misses(caplog, model: pm.Model) -> list[str]:
         seed=1,
         target_accept=0.8,
         max_treedepth=4,
-        progressbar=False,
+        progressbar=progressbar,
     )
     return [r.getMessage() for r in caplog.records if "CACHE MISS" in r.getMessage()]
 
 
-def test_other_data_of_the_same_shape_reuse_the_compiled_sampler(caplog, monkeypatch):
+@pytest.mark.parametrize("progressbar", [False, True])
+def test_other_data_of_the_same_shape_reuse_the_compiled_sampler(caplog, monkeypatch, progressbar):
+    """With or without the progress lines (host callbacks inside the compiled loop)."""
     import jax
 
     from capmodel.model import jax_backend
@@ -53,8 +55,9 @@ def test_other_data_of_the_same_shape_reuse_the_compiled_sampler(caplog, monkeyp
     monkeypatch.setattr(jax_backend, "MIN_CACHED_COMPILE_SECONDS", 0.0)  # write every program
     caplog.set_level(logging.DEBUG, logger="jax._src.compiler")
     try:
-        _misses(caplog, _model(1))  # compiles (or loads) every program for this shape
-        second = _misses(caplog, _model(2))  # other data of the same shape
+        # compiles (or loads) every program for this shape, then other data of the same shape
+        _misses(caplog, _model(1), progressbar)
+        second = _misses(caplog, _model(2), progressbar)
     finally:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", default)
     # every program, the sampler (numpyro's chains mapped over the devices) included
@@ -81,3 +84,25 @@ def test_more_chains_than_devices_and_one_chain_sample():
         assert np.isfinite(beta.values).all()
         if chains > 1:
             assert not np.array_equal(beta.values[0], beta.values[1])
+
+
+def test_sampling_progress_reaches_stderr_as_lines(capsys):
+    """Item 7: numpyro's chains report their progress as plain lines (a log redirected to a
+    file fills while they run): one per tenth of the iterations of the slowest chain, with
+    the phase, ending at 100%."""
+    run_nuts(
+        _model(4),
+        sampler="numpyro",
+        draws=60,
+        tune=40,
+        chains=2,
+        seed=3,
+        target_accept=0.8,
+        max_treedepth=4,
+        progressbar=True,
+    )
+    lines = [x for x in capsys.readouterr().err.splitlines() if "iterations)" in x]
+    shares = [int(x.split("%")[0]) for x in lines]
+    assert shares == sorted(shares) and shares[-1] == 100 and len(shares) >= 5, lines
+    assert "tuning" in lines[0] and "sampling" in lines[-1]
+    assert lines[-1].strip().startswith("100% (sampling; chains at 100 and 100 of 100")

@@ -29,6 +29,7 @@ import pymc as pm
 import xarray as xr
 
 from capmodel.fitting.diagnostics import FLOAT32_ENERGY_WARN
+from capmodel.fitting.progress import numpyro_progress
 from capmodel.fitting.settings import PRECISIONS
 from capmodel.model.jax_backend import CACHE_ENV, cache_dir, configure_jax
 
@@ -141,15 +142,19 @@ def sample_numpyro(
             num_chains=chains,
             chain_method=_data_as_arguments(jax, parallel),
             jit_model_args=True,
-            progress_bar=progressbar,
+            progress_bar=False,  # numpyro refuses its bars with our chain_method: see below
         )
-        mcmc.run(
-            jax.random.PRNGKey(seed),
-            [jnp.asarray(a) for a in data],
-            [jnp.asarray(sc) for sc in scales],
-            init_params=init,
-            extra_fields=_EXTRA,
-        )
+        # progress lines (capmodel.fitting.progress): numpyro draws multi-chain progress from
+        # inside the compiled loop; with one chain it would loop in Python, so none is drawn
+        mcmc.progress_bar = progressbar and chains > 1
+        with numpyro_progress(tune):
+            mcmc.run(
+                jax.random.PRNGKey(seed),
+                [jnp.asarray(a) for a in data],
+                [jnp.asarray(sc) for sc in scales],
+                init_params=init,
+                extra_fields=_EXTRA,
+            )
         z = mcmc.get_samples(group_by_chain=True)
         raw = {n: np.asarray(z[n], dtype=float) * sc for n, sc in zip(names, scales, strict=True)}
         stats = _numpyro_stats_to_dict(mcmc)
