@@ -692,7 +692,8 @@ SBC_HELP = """Simulation-based calibration of a model spec on the design of a da
 (docs/studies.md): each replicate draws the parameters from the spec's priors, simulates the
 responses on the data's persons, supports, covariates and groups, fits the spec by NUTS, and
 ranks the truth among nearly independent (thinned) posterior draws, for every scalar parameter
-and for derived estimands (total effects and NIE on any realisation). One dask task per
+and for derived estimands (total effects and NIE on any realisation, the PN share among
+changers, the pathway-type shares; --estimands chooses). One dask task per
 replicate, on a LocalCluster of --workers processes or on the scheduler at --scheduler.
 
 Writes into OUT: study.json (settings), replicates/rNNNNN.json (one per replicate, as it
@@ -764,6 +765,7 @@ def _sbc(args: argparse.Namespace) -> int:
             out=args.out,
             thin=args.thin,
             seed=args.seed,
+            estimands=tuple(args.estimands or SBC_ESTIMANDS),
             **_study_run_options(args),
         )
     except KeyboardInterrupt:
@@ -895,6 +897,13 @@ def _add_study_commands(sub) -> None:
         help="keep every THIN-th draw of each chain (default: ceil(draws / min ESS) per replicate)",
     )
     p.add_argument("--seed", type=_seed, default=1, help="the study's seed (default 1)")
+    p.add_argument(
+        "--estimands",
+        nargs="+",
+        choices=list(SBC_ESTIMANDS),
+        default=None,
+        help="what is ranked (default: all; the derived ones where the model has them)",
+    )
     _add_study_options(p)
     p.set_defaults(run=_sbc)
 
@@ -944,6 +953,8 @@ interrupted (rerun to resume). Python: capmodel.design_study(plans, spec, reps=.
 """
 
 ESTIMAND_SETS = ("total_effects", "nie", "attribution", "pathways", "mrp")  # design_estimands
+# capmodel.studies.replicate.ESTIMANDS (not imported: the CLI loads the studies lazily)
+SBC_ESTIMANDS = ("parameters", "total_effects", "nie", "pn_share", "pathway_shares")
 
 
 def _design_command(args: argparse.Namespace) -> str:

@@ -113,7 +113,8 @@ def test_sbc_end_to_end_resumes_without_refitting(client, tmp_path):
         "direct_effect[training, information]",
         "realisation_covariate[training, sex[M]]",
     } <= names
-    assert "total_effect[reflection, any_realisation]" in names
+    assert {"total_effect[reflection, any_realisation]", "pn_share[changers]"} <= names
+    assert not any(n.startswith("pathway_share") for n in names)  # no latent capability
     assert (s.estimands["n"] == 4).all()
     rec = json.loads((out / "replicates" / "r00003.json").read_text())
     assert rec["L"] == 2 * len(range(rec["thin"] - 1, 100, rec["thin"]))

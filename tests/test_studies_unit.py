@@ -344,3 +344,12 @@ def test_a_large_variable_gets_one_overlaid_panel(tmp_path):
     page = write_sbc_page(s, tmp_path / "sbc.html").read_text(encoding="utf-8")
     assert "region_effect: all 15 elements in one panel" in page
     assert "15 of 15 elements within the band" in page and page.count("<svg") == 1
+
+
+def test_cli_sbc_estimands_are_the_studys():
+    """`capmodel sbc --estimands` offers what capmodel.studies.replicate ranks (the CLI keeps
+    its own copy so as not to import the studies at start-up)."""
+    from capmodel.cli import SBC_ESTIMANDS
+    from capmodel.studies.replicate import ESTIMANDS
+
+    assert SBC_ESTIMANDS == ESTIMANDS

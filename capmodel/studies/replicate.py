@@ -16,7 +16,17 @@ over N(0, 1) (so that each is a function of the parameters alone, as SBC needs):
   do(k = 1) - do(k = 0), and of the CEP as received vs none (``cep``), on the share with any
   realisation, averaged over the sample's persons (models with realisations);
 - ``nie[SUPPORT, any_realisation]``: the natural indirect effect through capability of the
-  same contrasts (models with a latent capability and realisations).
+  same contrasts (models with a latent capability and realisations);
+- ``pn_share[changers]``: the share of the sample's changers whose change is attributable to
+  the CEP, the mean probability of necessity (:func:`capmodel.effects.attribution`; a
+  function of the parameters and the simulated realisations: models with realisations);
+- ``pathway_share[type T]``: the sample's share of pathway types 1-4
+  (:func:`capmodel.effects.pathways` at its default tau; type 5 needs the failed-decisive-test
+  column, which a replicate does not simulate; models with a latent capability and
+  realisations).
+
+A rank of g(truth, y) among g(draws, y) is uniform for a function g of the parameters and
+the data as well as of the parameters alone (the truth is a draw from the posterior given y).
 
 The truth of a derived estimand is computed by the model's own functions at the true
 parameters; its draws at the thinned posterior draws.
@@ -36,7 +46,10 @@ import xarray as xr
 from capmodel.studies.fanout import OK, failure, worker_id
 
 PARAMETERS, TOTAL_EFFECTS, NIE = "parameters", "total_effects", "nie"
-ESTIMANDS = (PARAMETERS, TOTAL_EFFECTS, NIE)
+PN_SHARE, PATHWAY_SHARES = "pn_share", "pathway_shares"
+ESTIMANDS = (PARAMETERS, TOTAL_EFFECTS, NIE, PN_SHARE, PATHWAY_SHARES)
+DERIVED = (TOTAL_EFFECTS, NIE, PN_SHARE, PATHWAY_SHARES)
+PATHWAY_TYPES = (1, 2, 3, 4)  # type 5 needs a failed-decisive-test column
 SAMPLE_DIMS = ("chain", "draw")
 
 
@@ -109,8 +122,10 @@ def ranks(truth: np.ndarray, draws: np.ndarray, rng: np.random.Generator) -> np.
 def _effect_draws(fit, truth: xr.Dataset, thinned: xr.Dataset, estimands: Sequence[str]):
     """Labels, true values and thinned-draw values of the derived estimands."""
     from capmodel.effects import ANY, EffectModel
+    from capmodel.effects.attribution import attribution
     from capmodel.effects.mediation import mediation
     from capmodel.effects.params import Params, posterior_params
+    from capmodel.effects.pathways import pathways
     from capmodel.effects.total import total_effects
     from capmodel.effects.units import INTEGRATED, sample_units
     from capmodel.model.evaluate import ModelFunctions
@@ -150,6 +165,20 @@ def _effect_draws(fit, truth: xr.Dataset, thinned: xr.Dataset, estimands: Sequen
     if NIE in estimands and fit.spec.latent:
         t, p = (mediation(m).draws["nie"] for m in models)
         add("nie", p, t)
+    if PN_SHARE in estimands:
+        t, p = (attribution(m).draws["pn_share"].isel(subgroup=0) for m in models)
+        labels.append("pn_share[changers]")
+        parts.append((np.asarray(t.values, float), np.asarray(p.values, float)))
+    if PATHWAY_SHARES in estimands and fit.spec.latent:
+        t, p = (pathways(m, factors=[]).draws["share"].isel(subgroup=0) for m in models)
+        for k in PATHWAY_TYPES:
+            labels.append(f"pathway_share[type {k}]")
+            parts.append(
+                (
+                    np.asarray(t.sel(type=k).values, float),
+                    np.asarray(p.sel(type=k).values, float),
+                )
+            )
     if not labels:
         return [], np.zeros(0), np.zeros((post.n_draws, 0))
     return (
@@ -199,7 +228,7 @@ def sbc_replicate(r: int, *, spec, data, settings: Mapping[str, Any]) -> dict[st
             kinds += ["parameter"] * len(lab)
             true_parts.append(tv)
             draw_parts.append(dv)
-        if TOTAL_EFFECTS in estimands or NIE in estimands:
+        if any(e in estimands for e in DERIVED):
             lab, tv, dv = _effect_draws(f, sim.truth, thinned, estimands)
             labels += lab
             kinds += ["derived"] * len(lab)

@@ -115,7 +115,8 @@ def sbc(
         replicate's ESS, thin = ceil(draws / min ESS)).
     seed: the study's seed; replicate r's seeds are numpy's SeedSequence(seed) spawned at r.
     draws, tune, chains, sampler, target_accept: NUTS settings (default: the spec's).
-    estimands: 'parameters', 'total_effects', 'nie' (the derived ones where the model has them).
+    estimands: 'parameters', 'total_effects', 'nie', 'pn_share', 'pathway_shares' (the
+        derived ones where the model has them: capmodel.studies.replicate).
     retries: dask's retries of a task whose error escapes; retry_failed: rerun replicates
         recorded as failed by an earlier run.
     overwrite: delete an earlier study in ``out`` first (default: resume it when its
