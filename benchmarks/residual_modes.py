@@ -2,7 +2,8 @@
 collective scale? Fits models/capability.toml to a simulated cep2021 survey keeping every
 residual draw, then prints, with ArviZ's diagnostics: the bulk and folded ESS and R-hat of the
 residuals (quantiles), those of their mean square (the capability scale, moved by all
-residuals together) and of the loadings, and the correlation of each loading with that scale.
+residuals together), of the log density and the energy, and of the loadings, with the
+correlation of each with that scale.
 
     python benchmarks/residual_modes.py --seed 1 [--set sampling.draws=3000]
 
@@ -73,6 +74,17 @@ def main() -> None:
         f"  mean square of the residuals (capability scale): bulk ESS "
         f"{_diag(scale, 'ess', 'bulk')[0]:.0f}, R-hat {_diag(scale, 'rhat', 'rank')[0]:.4f}"
     )
+    # HMC moves the log density (and the energy) by about one sd of its own per draw in high
+    # dimension (E-BFMI): a quadratic form of all residuals follows it
+    stats = f.idata["sample_stats"].to_dataset()
+    for name in ("lp", "energy"):
+        if name in stats:
+            v = stats[name].astype("float64")
+            r = np.corrcoef(v.to_numpy().ravel(), scale.to_numpy().ravel())[0, 1]
+            print(
+                f"  sample_stats.{name}: bulk ESS {_diag(v, 'ess', 'bulk')[0]:.0f}, "
+                f"correlation with the scale {r:.2f}"
+            )
     loading = f.posterior["loading"]
     for ind in loading["indicator"].to_numpy():
         x = loading.sel(indicator=ind)
