@@ -273,6 +273,10 @@ def no_cluster(monkeypatch):
         (["sbc", "S", "--data", "D", "--out", "O"], "--reps"),
         (["sbc", "S", "--data", "D", "--out", "O", "--reps", "2", "--thin", "0"], ">= 1"),
         (["grid", "S", "--data", "D", "--out", "O", "--seeds", "-1"], "seed in"),
+        (
+            ["sbc", "S", "--data", "D", "--out", "O", "--reps", "2", "--estimands", "mrp"],
+            "invalid choice: 'mrp'",
+        ),
     ],
 )
 def test_cli_options_are_parsed_first(argv, message, capsys, no_cluster):

@@ -9,8 +9,8 @@ bulk or tail ESS of the ranked parameters), and count, for every scalar (vector 
 are flattened into labelled scalars, ``name[coord, ...]``), how many of the L kept draws fall
 below the truth: its rank, uniform on {0..L} when the posterior is right.
 
-Derived estimands ranked too, as functions of the parameters with the residual integrated
-over N(0, 1) (so that each is a function of the parameters alone, as SBC needs):
+Derived estimands ranked too, each with the residual integrated over N(0, 1), so that it is a
+function of the parameters (and, for the last two, of the simulated realisations) alone:
 
 - ``total_effect[SUPPORT, any_realisation]``: the sample's total effect of each support,
   do(k = 1) - do(k = 0), and of the CEP as received vs none (``cep``), on the share with any
