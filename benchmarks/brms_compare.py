@@ -70,7 +70,7 @@ priors are not):
   section 2), and the intercepts carry the average; one effect's marginal sd is then
   sd x sqrt((n-1)/n) (n = 4 operators; 3 or 9 regions per operator). brms: free normal effects
   of sd `sd`; their mean and the intercept are told apart by the prior only.
-- **Group sd prior.** capmodel `group_sd ~ gamma(2, 5)`; brms `student_t(3, 0, 2.5)`,
+- **Group sd prior.** capmodel `group_sd ~ lognormal(log 0.2, 0.6)`; brms `student_t(3, 0, 2.5)`,
   half (its default for `sd`).
 - **Group parameterisation.** capmodel `auto` (docs/models.md section 3): here operators
   centred (>= 100 persons each), regions non-centred; brms always non-centred (standard-normal
