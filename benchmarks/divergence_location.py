@@ -7,8 +7,10 @@
 Simulates cep2021 with ``--seed``, fits ``--spec`` (default models/capability.toml) with the
 ``--set SECTION.KEY=JSON`` changes (validated like a spec file, before any simulation), and
 prints, for every divergent draw, its chain and draw index and the value of each group sd
-(``*_sd`` variables), then each sd's posterior median and 1% / 99% quantiles for comparison
-(docs/benchmarks.md, "Issue 11: the lognormal sd prior").
+(``*_sd`` variables), then each sd's posterior median and 1% / 99% quantiles for comparison,
+the five elements furthest from their posterior median (in posterior sds) at each divergent
+draw, and the fit's gradients per draw, step size, sampling time and verdict
+(docs/benchmarks.md, "Issue 11: the lognormal sd prior", "target_accept 0.8").
 """
 
 from __future__ import annotations
@@ -61,7 +63,35 @@ def main(argv: list[str] | None = None) -> int:
     for v in sds:
         q01, q50, q99 = np.quantile(post[v].values, [0.01, 0.5, 0.99])
         print(f"{v}: median {q50:.3f}, 1% {q01:.3f}, 99% {q99:.3f}")
+    _furthest(post, div)
+    stats = f.idata["sample_stats"].dataset
+    print(
+        f"gradients per draw {float(stats['n_steps'].mean()):.1f}, "
+        f"step size {float(stats['step_size'].median()):.4f}, "
+        f"sampling {f.manifest['timings']['sampling_seconds']:.0f} s"
+    )
+    print(f.diagnostics.text())
     return 0
+
+
+def _furthest(post, div: np.ndarray, top: int = 5) -> None:
+    """The ``top`` elements furthest from their posterior median, in posterior sds, at each
+    divergent draw (every non-person variable, flattened)."""
+    if not div.any():
+        return
+    names, values = [], []
+    for v, da in post.data_vars.items():
+        x = da.values.reshape(da.shape[0], da.shape[1], -1)
+        labels = [f"{v}[{i}]" for i in range(x.shape[2])] if x.shape[2] > 1 else [str(v)]
+        names += labels
+        values.append(x)
+    allx = np.concatenate(values, axis=2)  # chain, draw, element
+    flat = allx.reshape(-1, allx.shape[2])
+    med, sd = np.median(flat, axis=0), flat.std(axis=0) + 1e-12
+    for chain, draw in zip(*np.nonzero(div), strict=True):
+        z = (allx[chain, draw] - med) / sd
+        order = np.argsort(-np.abs(z))[:top]
+        print(f"chain {chain} draw {draw}: " + ", ".join(f"{names[i]} {z[i]:+.1f}" for i in order))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,16 @@ def _diag(da: xr.DataArray, what: str, method: str) -> np.ndarray:
     return np.atleast_1d(out["x"].to_numpy())
 
 
+def _number(value: str) -> int | float | str:
+    """``--set`` values: an int, else a float, else the string."""
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
 def main() -> None:
     import arviz_stats  # noqa: F401  (the azstats accessor)
 
@@ -47,7 +57,7 @@ def main() -> None:
         key, value = item.split("=", 1)
         if not key.startswith("sampling."):
             raise SystemExit(f"--set takes sampling.KEY=VALUE, got {item!r}")
-        settings[key.removeprefix("sampling.")] = int(value) if value.isdigit() else value
+        settings[key.removeprefix("sampling.")] = _number(value)
     sim = simulate("cep2021", seed=args.seed)
     f = capmodel.fit(
         Path(__file__).resolve().parents[1] / "models" / "capability.toml",
@@ -93,6 +103,12 @@ def main() -> None:
             f"  loading[{ind}]: bulk ESS {_diag(x, 'ess', 'bulk')[0]:.0f}, "
             f"correlation with the scale {r:.2f}"
         )
+    steps = stats.get("n_steps", stats.get("tree_size"))
+    if steps is not None:
+        print(f"  gradients per draw (mean n_steps): {float(steps.mean()):.1f}")
+    if "step_size" in stats:
+        print(f"  step size (median): {float(stats['step_size'].median()):.4f}")
+    print(f"  timings: {f.manifest['timings']}")
     print(f.diagnostics.text())
 
 
