@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     f = fit(spec, sim.survey, draws=args.draws, tune=args.tune, seed=args.seed)
     post = f.idata["posterior"].dataset
     div = f.idata["sample_stats"].dataset["diverging"].values.astype(bool)
-    sds = sorted(v for v in post.data_vars if str(v).endswith("_sd") and post[v].ndim == 2)
+    sds = sorted(str(v) for v in post.data_vars if str(v).endswith("_sd") and post[v].ndim == 2)
     print(f"{int(div.sum())} divergent transitions of {div.size}")
     print("| chain | draw | " + " | ".join(sds) + " |")
     print("|---|---:|" + "---:|" * len(sds))
