@@ -4,9 +4,9 @@
         --set groups.parameterisation='{"operator": "centred"}' \
         --set priors.group_sd='{"dist": "gamma", "alpha": 2.0, "beta": 5.0}'
 
-Simulates cep2021 with ``--seed``, fits ``--spec`` (default models/capability.toml) with the
-``--set SECTION.KEY=JSON`` changes (validated like a spec file, before any simulation), and
-prints, for every divergent draw, its chain and draw index and the value of each group sd
+Simulates ``--scenario`` (default cep2021) with ``--seed``, fits ``--spec`` (default
+models/capability.toml) with the ``--set SECTION.KEY=JSON`` changes (validated like a spec
+file, before any simulation), and prints, for every divergent draw, its chain and draw index and the value of each group sd
 (``*_sd`` variables), then each sd's posterior median and 1% / 99% quantiles for comparison,
 the five elements furthest from their posterior median (in posterior sds) at each divergent
 draw, and the fit's gradients per draw, step size, sampling time and verdict
@@ -23,6 +23,7 @@ import numpy as np
 
 from capmodel.fitting import fit
 from capmodel.simulate import simulate
+from capmodel.simulate.scenarios import SCENARIOS
 from capmodel.spec import SpecError, load_spec, spec_with
 
 
@@ -39,6 +40,7 @@ def _change(text: str) -> tuple[str, object]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--spec", default="models/capability.toml")
+    ap.add_argument("--scenario", default="cep2021", choices=sorted(SCENARIOS))
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--draws", type=int, default=None, help="default: the spec's")
     ap.add_argument("--tune", type=int, default=None, help="default: the spec's")
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = spec_with(load_spec(args.spec), dict(args.changes))
     except SpecError as exc:
         ap.error(str(exc))
-    sim = simulate("cep2021", seed=args.seed, n_population=args.n_population)
+    sim = simulate(args.scenario, seed=args.seed, n_population=args.n_population)
     f = fit(spec, sim.survey, draws=args.draws, tune=args.tune, seed=args.seed)
     post = f.idata["posterior"].dataset
     div = f.idata["sample_stats"].dataset["diverging"].values.astype(bool)
