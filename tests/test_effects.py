@@ -502,9 +502,13 @@ def test_post_stratification_margins(em, sim):
     selection bias MRP corrects (0.002-0.015). Asserted here: 6 of the 7 MRP intervals cover
     the true population margin (sector_change is missed: the sample's share is 2 binomial sd
     above the population's, and the model follows the sample), MRP's total absolute error is
-    below the raw survey means' and within 40% of the weighted means', and it corrects the
-    largest biases (training, any). The per-item criterion itself is tested where the survey's
-    selection exceeds the noise: tests/test_mrp_acceptance.py (scenario cep2021_regional)."""
+    below the raw survey means', each item's error is within 3 binomial sds of a sample of the
+    survey's size (the noise that dominates it), and it corrects the largest biases (training,
+    any). A bound relative to the weighted means' error (1.4x, set on one machine's fit) failed
+    on another machine's run of the same fit at 1.41-1.50 whichever 60-300 draws were used: the
+    ratio of two noise-dominated errors is not a stable criterion. The per-item criterion itself
+    is tested where the survey's selection exceeds the noise: tests/test_mrp_acceptance.py
+    (scenario cep2021_regional)."""
     model = fx.EffectModel(
         em.spec, em.design, em.params.take(slice(0, 300, 5)), em.units, data=em.data
     )
@@ -520,7 +524,8 @@ def test_post_stratification_margins(em, sim):
     covers = (comp["mrp_lower"] <= true) & (true <= comp["mrp_upper"])
     assert covers.sum() >= 6, comp.assign(truth=true)  # sector_change is missed: see above
     assert err["mrp_mean"].sum() < err["survey_raw"].sum()
-    assert err["mrp_mean"].sum() < 1.4 * err["survey_weighted"].sum(), err
+    noise = np.sqrt(true * (1 - true) / len(sim.survey["person_id"].unique()))
+    assert (err["mrp_mean"] <= 3 * noise).all(), err.assign(noise_sd=noise)
     for item in ("training", "any_realisation"):
         assert err.loc[item, "mrp_mean"] < err.loc[item, "survey_raw"]
     # the CEP's effect in the population (observed vs none) against the true one
