@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _furthest(post, div: np.ndarray, top: int = 5) -> None:
     """The ``top`` elements furthest from their posterior median, in posterior sds, at each
-    divergent draw (every non-person variable, flattened)."""
+    divergent draw (every variable of the posterior, flattened; the person residuals are in it
+    only where the fit kept them, which it does not by default)."""
     if not div.any():
         return
     names, values = [], []

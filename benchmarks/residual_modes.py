@@ -13,6 +13,7 @@ Results: docs/benchmarks.md, "Where the R-hat of the person residuals comes from
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +33,13 @@ def _diag(da: xr.DataArray, what: str, method: str) -> np.ndarray:
     return np.atleast_1d(out["x"].to_numpy())
 
 
-def _number(value: str) -> int | float | str:
-    """``--set`` values: an int, else a float, else the string."""
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
+def _value(text: str) -> object:
+    """A ``--set`` value as JSON (numbers, booleans), else the bare string, as
+    divergence_location.py reads its ``--set``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def main() -> None:
@@ -57,7 +57,7 @@ def main() -> None:
         key, value = item.split("=", 1)
         if not key.startswith("sampling."):
             raise SystemExit(f"--set takes sampling.KEY=VALUE, got {item!r}")
-        settings[key.removeprefix("sampling.")] = _number(value)
+        settings[key.removeprefix("sampling.")] = _value(value)
     sim = simulate("cep2021", seed=args.seed)
     f = capmodel.fit(
         Path(__file__).resolve().parents[1] / "models" / "capability.toml",

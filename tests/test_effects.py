@@ -524,7 +524,7 @@ def test_post_stratification_margins(em, sim):
     covers = (comp["mrp_lower"] <= true) & (true <= comp["mrp_upper"])
     assert covers.sum() >= 6, comp.assign(truth=true)  # sector_change is missed: see above
     assert err["mrp_mean"].sum() < err["survey_raw"].sum()
-    noise = np.sqrt(true * (1 - true) / len(sim.survey["person_id"].unique()))
+    noise = np.sqrt(true * (1 - true) / sim.survey["person_id"].nunique())
     assert (err["mrp_mean"] <= 3 * noise).all(), err.assign(noise_sd=noise)
     for item in ("training", "any_realisation"):
         assert err.loc[item, "mrp_mean"] < err.loc[item, "survey_raw"]
